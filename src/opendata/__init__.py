@@ -1,0 +1,7 @@
+"""opendata: validate, diff, version and publish Frictionless Data Packages."""
+
+from __future__ import annotations
+
+__version__ = "0.1.0"
+
+__all__ = ["__version__"]

@@ -1,0 +1,623 @@
+"""Compare two versions of a data package: metadata, schemas, rows by key, and the semver bump."""
+
+from __future__ import annotations
+
+import math
+import os
+import subprocess
+import tempfile
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import date, datetime, time
+from decimal import Decimal
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+
+from opendata.errors import CouldNotRun, OpendataError
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+
+    from opendata.package import Package, Resource
+
+Bump = Literal["none", "patch", "minor", "major"]
+BUMP_ORDER: dict[str, int] = {"none": 0, "patch": 1, "minor": 2, "major": 3}
+
+# Keys that a build fills in or that change on every release; they are not content changes.
+_VOLATILE_PACKAGE_KEYS = {"resources", "version", "created", "checks"}
+_VOLATILE_RESOURCE_KEYS = {"schema", "checks", "hash", "bytes"}
+# Constraints where a larger value is more restrictive, and where a smaller one is.
+_LOWER_BOUNDS = {"minimum", "exclusiveMinimum", "minLength"}
+_UPPER_BOUNDS = {"maximum", "exclusiveMaximum", "maxLength"}
+
+
+def max_bump(*bumps: str) -> Bump:
+    """The largest of the given bumps ('none' when empty)."""
+    best = "none"
+    for b in bumps:
+        if BUMP_ORDER[b] > BUMP_ORDER[best]:
+            best = b
+    return best  # type: ignore[return-value]
+
+
+def jsonable(value: Any) -> Any:
+    """A cell value as JSON: dates as ISO strings, decimals and odd floats as strings."""
+    if value is None or isinstance(value, (bool, int, str)):
+        return value
+    if isinstance(value, float):
+        return value if math.isfinite(value) else str(value)
+    if isinstance(value, (date, datetime, time)):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, (list, tuple)):
+        return [jsonable(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): jsonable(v) for k, v in value.items()}
+    return str(value)
+
+
+@dataclass
+class Change:
+    """One change with its implied bump: what, where, before and after."""
+
+    kind: str
+    bump: Bump
+    message: str
+    field: str | None = None
+    before: Any = None
+    after: Any = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON form of the change."""
+        return {
+            "kind": self.kind,
+            "bump": self.bump,
+            "field": self.field,
+            "message": self.message,
+            "before": jsonable(self.before),
+            "after": jsonable(self.after),
+        }
+
+
+@dataclass
+class RowChange:
+    """A row present in both versions whose cells differ: its key and each cell before → after."""
+
+    key: dict[str, Any]
+    cells: dict[str, tuple[Any, Any]]
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON form: key, and {field: {before, after}}."""
+        return {
+            "key": jsonable(self.key),
+            "cells": {
+                f: {"before": jsonable(b), "after": jsonable(a)} for f, (b, a) in self.cells.items()
+            },
+        }
+
+
+@dataclass
+class ResourceDiff:
+    """What changed in one resource."""
+
+    name: str
+    status: Literal["added", "removed", "changed", "unchanged"]
+    key: list[str] = field(default_factory=list)
+    rows_before: int | None = None
+    rows_after: int | None = None
+    changes: list[Change] = field(default_factory=list)
+    rows_added: list[dict[str, Any]] = field(default_factory=list)
+    rows_removed: list[dict[str, Any]] = field(default_factory=list)
+    rows_changed: list[RowChange] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def data_changed(self) -> bool:
+        """Whether any row was added, removed or changed."""
+        return bool(self.rows_added or self.rows_removed or self.rows_changed)
+
+    @property
+    def bump(self) -> Bump:
+        """The bump this resource's changes imply."""
+        bumps = [c.bump for c in self.changes]
+        if self.status == "removed" or self.rows_removed:
+            bumps.append("major")
+        if self.status == "added" or self.rows_added:
+            bumps.append("minor")
+        if self.rows_changed:
+            bumps.append("patch")
+        return max_bump(*bumps)
+
+    def reasons(self) -> list[tuple[Bump, str]]:
+        """Each change that implies a bump, as (bump, one-line reason)."""
+        out: list[tuple[Bump, str]] = []
+        if self.status == "removed":
+            return [("major", f"resource {self.name!r} removed")]
+        if self.status == "added":
+            return [("minor", f"resource {self.name!r} added")]
+        out.extend((c.bump, f"{self.name}: {c.message}") for c in self.changes if c.bump != "none")
+        if self.rows_removed:
+            out.append(("major", f"{self.name}: {len(self.rows_removed)} row(s) removed"))
+        if self.rows_added:
+            out.append(("minor", f"{self.name}: {len(self.rows_added)} row(s) added"))
+        if self.rows_changed:
+            out.append(("patch", f"{self.name}: {len(self.rows_changed)} row(s) changed"))
+        return out
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON form of the resource diff."""
+        return {
+            "name": self.name,
+            "status": self.status,
+            "bump": self.bump,
+            "key": self.key,
+            "rows_before": self.rows_before,
+            "rows_after": self.rows_after,
+            "counts": {
+                "added": len(self.rows_added),
+                "removed": len(self.rows_removed),
+                "changed": len(self.rows_changed),
+            },
+            "changes": [c.to_dict() for c in self.changes],
+            "rows_added": jsonable(self.rows_added),
+            "rows_removed": jsonable(self.rows_removed),
+            "rows_changed": [r.to_dict() for r in self.rows_changed],
+            "notes": list(self.notes),
+        }
+
+
+@dataclass
+class PackageDiff:
+    """Everything that changed between two versions of a package, and the bump it implies."""
+
+    old: str
+    new: str
+    name: str | None
+    old_version: str | None
+    new_version: str | None
+    changes: list[Change] = field(default_factory=list)
+    resources: list[ResourceDiff] = field(default_factory=list)
+
+    @property
+    def bump(self) -> Bump:
+        """The semver bump the changes imply: major, minor, patch or none."""
+        return max_bump(*[c.bump for c in self.changes], *[r.bump for r in self.resources])
+
+    @property
+    def changed(self) -> bool:
+        """Whether anything at all differs (besides version and build fields)."""
+        return bool(self.changes) or any(r.status != "unchanged" for r in self.resources)
+
+    def reasons(self) -> list[tuple[Bump, str]]:
+        """Every change that implies a bump, largest first."""
+        out: list[tuple[Bump, str]] = [
+            (c.bump, c.message) for c in self.changes if c.bump != "none"
+        ]
+        for r in self.resources:
+            out.extend(r.reasons())
+        return sorted(out, key=lambda br: -BUMP_ORDER[br[0]])
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON form: what `opendata diff --format json` prints."""
+        return {
+            "old": self.old,
+            "new": self.new,
+            "name": self.name,
+            "old_version": self.old_version,
+            "new_version": self.new_version,
+            "bump": self.bump,
+            "changed": self.changed,
+            "reasons": [{"bump": b, "message": m} for b, m in self.reasons()],
+            "changes": [c.to_dict() for c in self.changes],
+            "resources": [r.to_dict() for r in self.resources],
+        }
+
+
+# --- where the two versions come from ------------------------------------------------------
+
+
+def _git(repo: Path, *args: str) -> subprocess.CompletedProcess[bytes]:
+    """Run git in REPO, capturing output; a missing git binary is CouldNotRun."""
+    try:
+        return subprocess.run(["git", "-C", str(repo), *args], capture_output=True, check=False)
+    except FileNotFoundError:
+        raise CouldNotRun("git is not installed", hint="install git or pass folders") from None
+
+
+def git_toplevel(repo: str | Path) -> Path | None:
+    """The root of the git work tree holding REPO, or None when it is not in one."""
+    proc = _git(Path(repo), "rev-parse", "--show-toplevel")
+    if proc.returncode != 0:
+        return None
+    return Path(proc.stdout.decode().strip()).resolve()
+
+
+def is_git_revision(repo: str | Path, rev: str) -> bool:
+    """Whether REV names a commit in the repository holding REPO."""
+    if git_toplevel(repo) is None:
+        return False
+    return _git(Path(repo), "rev-parse", "--verify", "--quiet", f"{rev}^{{commit}}").returncode == 0
+
+
+def export_revision(repo: str | Path, rev: str, dest: Path) -> None:
+    """Write the tree of REV (the whole repository) into DEST via `git archive`."""
+    import tarfile
+
+    top = git_toplevel(repo)
+    if top is None:
+        raise CouldNotRun(f"{repo} is not inside a git repository", path=str(repo))
+    proc = _git(top, "archive", "--format=tar", rev)
+    if proc.returncode != 0:
+        msg = proc.stderr.decode(errors="replace").strip().splitlines()
+        raise CouldNotRun(
+            f"git archive {rev} failed: {msg[-1] if msg else 'unknown error'}", path=str(top)
+        )
+    import io
+
+    with tarfile.open(fileobj=io.BytesIO(proc.stdout)) as tar:
+        # The 'data' filter refuses members escaping DEST, links out of it and device files.
+        tar.extractall(dest, filter="data")
+
+
+@contextmanager
+def open_source(spec: str | Path, *, repo: str | Path = ".") -> Iterator[Path]:
+    """Yield a descriptor path for SPEC: a folder, a descriptor, a release zip or a git revision.
+
+    A revision may be written REV or REV:SUBDIR; without SUBDIR the package is taken at the same
+    place inside the repository as REPO.
+    """
+    text = str(spec)
+    path = Path(text)
+    if path.exists():
+        if path.is_dir():
+            yield path / "datapackage.json"
+        elif path.suffix.lower() == ".zip":
+            from opendata.release import safe_extract_zip
+
+            with tempfile.TemporaryDirectory(prefix="opendata-diff-") as tmp:
+                safe_extract_zip(path, Path(tmp))
+                yield _find_descriptor(Path(tmp), what=str(path))
+        else:
+            yield path
+        return
+    rev, _, sub = text.partition(":")
+    if not rev or not is_git_revision(repo, rev):
+        raise CouldNotRun(
+            f"{text!r} is neither a file, a folder nor a git revision of {repo}",
+            hint="give a package folder, a descriptor, a release zip or a revision like HEAD~1",
+        )
+    top = git_toplevel(repo)
+    assert top is not None  # is_git_revision checked it
+    if not sub:
+        sub = os.path.relpath(Path(repo).resolve(), top)
+    with tempfile.TemporaryDirectory(prefix="opendata-diff-") as tmp:
+        export_revision(repo, rev, Path(tmp))
+        where = (Path(tmp) / sub).resolve()
+        if not where.is_relative_to(Path(tmp).resolve()):
+            raise CouldNotRun(f"{sub!r} is outside the repository", path=text)
+        descriptor = where if where.suffix == ".json" else where / "datapackage.json"
+        if not descriptor.is_file():
+            raise CouldNotRun(
+                f"no {os.path.relpath(descriptor, tmp)} at revision {rev}",
+                path=str(top),
+                hint="write REV:path/to/package",
+            )
+        yield descriptor
+
+
+def _find_descriptor(root: Path, *, what: str) -> Path:
+    """The datapackage.json at ROOT or in its single top-level folder (how release zips look)."""
+    if (root / "datapackage.json").is_file():
+        return root / "datapackage.json"
+    found = sorted(root.glob("*/datapackage.json"))
+    if len(found) != 1:
+        raise CouldNotRun("no datapackage.json in the archive", path=what)
+    return found[0]
+
+
+# --- reading tables --------------------------------------------------------------------------
+
+
+def read_table(resource: Resource) -> pa.Table:
+    """The resource's table typed per its Table Schema."""
+    try:
+        from opendata.structural import read_typed
+    except ImportError:  # structural.py not landed yet
+        return _read_typed_fallback(resource)
+    return read_typed(resource)
+
+
+def _read_typed_fallback(resource: Resource) -> pa.Table:
+    """A minimal typed CSV read (common types only) used until structural.read_typed exists."""
+    import pyarrow as pa
+    from pyarrow import csv
+
+    kinds = {
+        "integer": pa.int64(),
+        "year": pa.int64(),
+        "number": pa.float64(),
+        "boolean": pa.bool_(),
+        "date": pa.date32(),
+    }
+    schema = resource.schema or {}
+    types = {f.name: kinds.get(f.type, pa.string()) for f in resource.fields}
+    missing = schema.get("missingValues", [""])
+    if resource.fullpath is None:
+        raise CouldNotRun(f"resource {resource.name!r} has no file", path=resource.path)
+    try:
+        return csv.read_csv(
+            resource.fullpath,
+            read_options=csv.ReadOptions(encoding=resource.encoding),
+            convert_options=csv.ConvertOptions(
+                column_types=types,
+                null_values=list(missing),
+                strings_can_be_null=True,
+                true_values=["true", "True", "TRUE", "1"],
+                false_values=["false", "False", "FALSE", "0"],
+            ),
+        )
+    except (pa.ArrowInvalid, OSError) as exc:
+        raise CouldNotRun(
+            f"cannot read {resource.name!r}: {str(exc).splitlines()[0]}",
+            path=str(resource.fullpath),
+            hint="run opendata validate",
+        ) from None
+
+
+def _read_rows(resource: Resource, notes: list[str]) -> tuple[list[str], list[tuple[Any, ...]]]:
+    """Column names and rows of a resource, typed; as text when it does not parse (with a note)."""
+    try:
+        table = read_table(resource)
+    except OpendataError as exc:
+        import pyarrow as pa
+        from pyarrow import csv
+
+        notes.append(f"{resource.name}: compared as text because it does not parse ({exc})")
+        if resource.fullpath is None:
+            raise
+        names = [f.name for f in resource.fields]
+        table = csv.read_csv(
+            resource.fullpath,
+            read_options=csv.ReadOptions(encoding=resource.encoding),
+            convert_options=csv.ConvertOptions(
+                column_types=dict.fromkeys(names, pa.string()), strings_can_be_null=False
+            ),
+        )
+    columns = [table.column(i).to_pylist() for i in range(table.num_columns)]
+    return list(table.column_names), list(zip(*columns, strict=True))
+
+
+# --- comparing -------------------------------------------------------------------------------
+
+
+def _same(a: Any, b: Any) -> bool:
+    """Cell equality that treats NaN as equal to NaN and 1 as equal to '1' across a retype."""
+    if a == b:
+        return True
+    if isinstance(a, float) and isinstance(b, float) and math.isnan(a) and math.isnan(b):
+        return True
+    return a is not None and b is not None and type(a) is not type(b) and str(a) == str(b)
+
+
+def _constraint_bump(key: str, before: Any, after: Any) -> Bump:
+    """Major when a constraint gets more restrictive, minor when it gets looser."""
+    if before is None:
+        return "minor" if after in (False, None) else "major"
+    if after is None:
+        return "minor"
+    if key in ("required", "unique"):
+        return "major" if (after and not before) else "minor"
+    try:
+        if key in _LOWER_BOUNDS:
+            return "major" if after > before else "minor"
+        if key in _UPPER_BOUNDS:
+            return "major" if after < before else "minor"
+    except TypeError:
+        return "major"
+    if key == "enum" and isinstance(before, list) and isinstance(after, list):
+        return "minor" if set(map(str, before)) <= set(map(str, after)) else "major"
+    return "major"  # a changed pattern or unknown constraint: assume it may reject old data
+
+
+def _schema_changes(old: dict[str, Any], new: dict[str, Any]) -> list[Change]:
+    """Field additions, removals, retypes, reorders, constraint and schema-level changes."""
+    changes: list[Change] = []
+    of = {f["name"]: f for f in old.get("fields", []) if isinstance(f, dict) and "name" in f}
+    nf = {f["name"]: f for f in new.get("fields", []) if isinstance(f, dict) and "name" in f}
+    for name in of:
+        if name not in nf:
+            changes.append(Change("field-removed", "major", f"field {name!r} removed", name))
+    for name in nf:
+        if name not in of:
+            ftype = nf[name].get("type", "string")
+            changes.append(
+                Change("field-added", "minor", f"field {name!r} added ({ftype})", name, None, ftype)
+            )
+    common_old = [n for n in of if n in nf]
+    common_new = [n for n in nf if n in of]
+    if common_old != common_new:
+        changes.append(
+            Change("fields-reordered", "major", "fields reordered", None, common_old, common_new)
+        )
+    for name in common_new:
+        a, b = of[name], nf[name]
+        for key in ("type", "format"):
+            va, vb = (
+                a.get(key, "string" if key == "type" else "default"),
+                b.get(key, "string" if key == "type" else "default"),
+            )
+            if va != vb:
+                kind = "field-retyped" if key == "type" else "field-format-changed"
+                changes.append(
+                    Change(kind, "major", f"field {name!r} {key} {va} → {vb}", name, va, vb)
+                )
+        ca, cb = a.get("constraints") or {}, b.get("constraints") or {}
+        for key in sorted(set(ca) | set(cb)):
+            if ca.get(key) != cb.get(key):
+                bump = _constraint_bump(key, ca.get(key), cb.get(key))
+                changes.append(
+                    Change(
+                        "constraint-changed",
+                        bump,
+                        f"field {name!r} constraint {key}: {ca.get(key)!r} → {cb.get(key)!r}",
+                        name,
+                        ca.get(key),
+                        cb.get(key),
+                    )
+                )
+        for key in sorted((set(a) | set(b)) - {"name", "type", "format", "constraints"}):
+            if a.get(key) != b.get(key):
+                changes.append(
+                    Change(
+                        "field-metadata-changed",
+                        "patch",
+                        f"field {name!r} {key} changed",
+                        name,
+                        a.get(key),
+                        b.get(key),
+                    )
+                )
+    for key in sorted((set(old) | set(new)) - {"fields"}):
+        va, vb = old.get(key), new.get(key)
+        if va == vb:
+            continue
+        if key in ("primaryKey", "foreignKeys", "missingValues"):
+            # Changing identity, references or what counts as missing can break readers.
+            level: Bump = "minor" if key == "foreignKeys" and not vb else "major"
+        else:
+            level = "patch"
+        changes.append(Change("schema-changed", level, f"schema {key} changed", None, va, vb))
+    return changes
+
+
+def _metadata_changes(
+    old: dict[str, Any], new: dict[str, Any], ignore: set[str], where: str
+) -> list[Change]:
+    """Changed descriptor properties (descriptive metadata: a patch, except a renamed package)."""
+    out = []
+    for key in sorted((set(old) | set(new)) - ignore):
+        if old.get(key) != new.get(key):
+            bump: Bump = "major" if key == "name" and where == "package" else "patch"
+            label = key if where == "package" else f"resource property {key}"
+            out.append(
+                Change(
+                    "metadata-changed", bump, f"{label} changed", None, old.get(key), new.get(key)
+                )
+            )
+    return out
+
+
+def _key_for(old: Resource, new: Resource, old_cols: list[str], new_cols: list[str]) -> list[str]:
+    """The key to match rows by: the new primary key if both tables have it, else the old."""
+    for pk in (new.primary_key, old.primary_key):
+        if pk and all(k in old_cols and k in new_cols for k in pk):
+            return list(pk)
+    return []
+
+
+def _diff_rows(old: Resource, new: Resource, diff: ResourceDiff) -> None:
+    """Fill in rows added, removed and changed (by primary key, or as multisets without one)."""
+    old_cols, old_rows = _read_rows(old, diff.notes)
+    new_cols, new_rows = _read_rows(new, diff.notes)
+    diff.rows_before, diff.rows_after = len(old_rows), len(new_rows)
+    common = [c for c in new_cols if c in old_cols]
+    oi = [old_cols.index(c) for c in common]
+    ni = [new_cols.index(c) for c in common]
+    key = _key_for(old, new, old_cols, new_cols)
+    if key:
+        ko = [old_cols.index(k) for k in key]
+        kn = [new_cols.index(k) for k in key]
+        old_by = {tuple(r[i] for i in ko): r for r in old_rows}
+        new_by = {tuple(r[i] for i in kn): r for r in new_rows}
+        if len(old_by) != len(old_rows) or len(new_by) != len(new_rows):
+            diff.notes.append(f"{diff.name}: duplicate primary keys; compared as a multiset")
+            key = []
+    diff.key = key
+    if not key:
+        old_count = Counter(tuple(r[i] for i in oi) for r in old_rows)
+        new_count = Counter(tuple(r[i] for i in ni) for r in new_rows)
+        for row, n in sorted((old_count - new_count).items(), key=lambda kv: repr(kv[0])):
+            diff.rows_removed.extend([dict(zip(common, row, strict=True))] * n)
+        for row, n in sorted((new_count - old_count).items(), key=lambda kv: repr(kv[0])):
+            diff.rows_added.extend([dict(zip(common, row, strict=True))] * n)
+        return
+    for k, row in old_by.items():
+        if k not in new_by:
+            diff.rows_removed.append(dict(zip(old_cols, row, strict=True)))
+    for k, row in new_by.items():
+        if k not in old_by:
+            diff.rows_added.append(dict(zip(new_cols, row, strict=True)))
+            continue
+        before = old_by[k]
+        cells = {
+            c: (before[i], row[j])
+            for c, i, j in zip(common, oi, ni, strict=True)
+            if not _same(before[i], row[j])
+        }
+        if cells:
+            diff.rows_changed.append(RowChange(dict(zip(key, k, strict=True)), cells))
+
+
+def diff_resources(old: Resource, new: Resource) -> ResourceDiff:
+    """Schema, metadata and row-level differences between two versions of one resource."""
+    diff = ResourceDiff(name=new.name, status="unchanged")
+    diff.changes.extend(_schema_changes(old.schema or {}, new.schema or {}))
+    diff.changes.extend(
+        _metadata_changes(old.descriptor, new.descriptor, _VOLATILE_RESOURCE_KEYS, "resource")
+    )
+    if old.checks != new.checks:
+        diff.changes.append(Change("checks-changed", "patch", "declared checks changed"))
+    _diff_rows(old, new, diff)
+    if diff.changes or diff.data_changed:
+        diff.status = "changed"
+    return diff
+
+
+def _row_count(resource: Resource, notes: list[str]) -> int:
+    """How many rows a resource has."""
+    return len(_read_rows(resource, notes)[1])
+
+
+def compare_packages(old: Package, new: Package, *, old_label: str, new_label: str) -> PackageDiff:
+    """The diff of two loaded packages."""
+    diff = PackageDiff(
+        old=old_label,
+        new=new_label,
+        name=new.name,
+        old_version=old.version,
+        new_version=new.version,
+    )
+    diff.changes.extend(
+        _metadata_changes(old.descriptor, new.descriptor, _VOLATILE_PACKAGE_KEYS, "package")
+    )
+    if old.checks != new.checks:
+        diff.changes.append(Change("checks-changed", "patch", "package checks changed"))
+    for res in old.resources:
+        if not new.has(res.name):
+            rd = ResourceDiff(name=res.name, status="removed")
+            rd.rows_before = _row_count(res, rd.notes)
+            diff.resources.append(rd)
+    for res in new.resources:
+        if old.has(res.name):
+            diff.resources.append(diff_resources(old.get(res.name), res))
+        else:
+            rd = ResourceDiff(name=res.name, status="added")
+            rd.rows_after = _row_count(res, rd.notes)
+            diff.resources.append(rd)
+    return diff
+
+
+def diff_packages(old: str | Path, new: str | Path, *, repo: str | Path = ".") -> PackageDiff:
+    """Diff two package versions; each a folder, descriptor, release zip or git revision of REPO."""
+    from opendata.package import load_package
+
+    with open_source(old, repo=repo) as old_path, open_source(new, repo=repo) as new_path:
+        return compare_packages(
+            load_package(old_path),
+            load_package(new_path),
+            old_label=str(old),
+            new_label=str(new),
+        )

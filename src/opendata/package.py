@@ -1,0 +1,260 @@
+"""Load a Data Package descriptor: resources, resolved schemas and checks, safe local paths."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from opendata.errors import CouldNotRun
+
+DESCRIPTOR_NAME = "datapackage.json"
+
+
+@dataclass
+class Field:
+    """One Table Schema field."""
+
+    name: str
+    type: str = "string"
+    format: str = "default"
+    constraints: dict[str, Any] = field(default_factory=dict)
+    descriptor: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def required(self) -> bool:
+        """Whether the field may not be null."""
+        return bool(self.constraints.get("required", False))
+
+
+@dataclass
+class Resource:
+    """A tabular resource: where its file is, its schema and its declared checks."""
+
+    name: str
+    path: str | None
+    fullpath: Path | None
+    descriptor: dict[str, Any]
+    schema: dict[str, Any] | None
+    schema_path: str | None = None
+    checks: list[dict[str, Any]] = field(default_factory=list)
+    checks_path: str | None = None
+
+    @property
+    def fields(self) -> list[Field]:
+        """The schema's fields, in order."""
+        if not self.schema:
+            return []
+        return [
+            Field(
+                name=str(f.get("name")),
+                type=str(f.get("type", "string")),
+                format=str(f.get("format", "default")),
+                constraints=dict(f.get("constraints") or {}),
+                descriptor=f,
+            )
+            for f in self.schema.get("fields", [])
+            if isinstance(f, dict)
+        ]
+
+    @property
+    def primary_key(self) -> list[str]:
+        """The primary key as a list of field names (empty if none)."""
+        pk = (self.schema or {}).get("primaryKey") or []
+        return [pk] if isinstance(pk, str) else list(pk)
+
+    @property
+    def foreign_keys(self) -> list[dict[str, Any]]:
+        """The schema's foreign keys, with `fields` and `reference.fields` as lists."""
+        out = []
+        for fk in (self.schema or {}).get("foreignKeys") or []:
+            fields = fk.get("fields")
+            ref = dict(fk.get("reference") or {})
+            rfields = ref.get("fields")
+            ref["fields"] = [rfields] if isinstance(rfields, str) else list(rfields or [])
+            out.append({"fields": [fields] if isinstance(fields, str) else list(fields or []), "reference": ref})
+        return out
+
+    @property
+    def encoding(self) -> str:
+        """The declared encoding (utf-8 by default)."""
+        return str(self.descriptor.get("encoding") or "utf-8")
+
+    @property
+    def dialect(self) -> dict[str, Any]:
+        """The CSV dialect (delimiter, quoteChar, header), inline or empty."""
+        d = self.descriptor.get("dialect")
+        return d if isinstance(d, dict) else {}
+
+
+@dataclass
+class Package:
+    """A loaded descriptor with its resources; `basepath` is the folder relative paths start from."""
+
+    descriptor_path: Path
+    basepath: Path
+    descriptor: dict[str, Any]
+    resources: list[Resource]
+    checks: list[dict[str, Any]] = field(default_factory=list)
+    checks_path: str | None = None
+
+    @property
+    def name(self) -> str:
+        """The package name (or the folder name when the descriptor has none)."""
+        return str(self.descriptor.get("name") or self.basepath.name)
+
+    @property
+    def version(self) -> str | None:
+        """The package version, if declared."""
+        v = self.descriptor.get("version")
+        return str(v) if v is not None else None
+
+    def get(self, name: str) -> Resource:
+        """The resource of that name."""
+        for r in self.resources:
+            if r.name == name:
+                return r
+        raise KeyError(name)
+
+    def has(self, name: str) -> bool:
+        """Whether a resource of that name exists."""
+        return any(r.name == name for r in self.resources)
+
+
+def read_json(path: Path, *, what: str) -> Any:
+    """Parse a JSON file, turning every failure into a one-line CouldNotRun."""
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise CouldNotRun(f"{what} not found", path=str(path), hint="check the path") from None
+    except IsADirectoryError:
+        raise CouldNotRun(f"{what} is a directory, not a file", path=str(path)) from None
+    except OSError as exc:
+        raise CouldNotRun(f"cannot read {what}: {exc.strerror}", path=str(path)) from None
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise CouldNotRun(
+            f"{what} is not UTF-8 (byte {exc.start})", path=str(path), hint="save it as UTF-8"
+        ) from None
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise CouldNotRun(
+            f"{what} is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}",
+            path=str(path),
+            hint="fix the JSON syntax",
+        ) from None
+
+
+def safe_local_path(basepath: Path, relpath: Any, *, what: str, descriptor: Path) -> Path:
+    """Resolve a descriptor path inside the package folder; refuse URLs, absolute and escaping paths."""
+    if not isinstance(relpath, str) or not relpath:
+        raise CouldNotRun(f"{what} has no valid path", path=str(descriptor), hint="give a relative path")
+    if "://" in relpath:
+        raise CouldNotRun(
+            f"{what} is remote ({relpath}); only local files inside the package are supported",
+            path=str(descriptor),
+            hint="download it into the package and use a relative path",
+        )
+    rel = Path(relpath)
+    if rel.is_absolute() or relpath.startswith(("/", "\\")) or (len(relpath) > 1 and relpath[1] == ":"):
+        raise CouldNotRun(
+            f"{what} has an absolute path ({relpath})",
+            path=str(descriptor),
+            hint="use a path relative to the descriptor",
+        )
+    full = (basepath / rel).resolve()
+    if not full.is_relative_to(basepath.resolve()):
+        raise CouldNotRun(
+            f"{what} path {relpath!r} escapes the package folder",
+            path=str(descriptor),
+            hint="keep data files inside the package folder",
+        )
+    return full
+
+
+def _load_ref(
+    value: Any, basepath: Path, descriptor: Path, *, what: str, kind: type
+) -> tuple[Any, str | None]:
+    """A descriptor value that is either inline or a relative path to a JSON file."""
+    if value is None:
+        return None, None
+    if isinstance(value, str):
+        full = safe_local_path(basepath, value, what=what, descriptor=descriptor)
+        loaded = read_json(full, what=what)
+        if not isinstance(loaded, kind):
+            raise CouldNotRun(
+                f"{what} must be a JSON {'object' if kind is dict else 'list'}", path=value
+            )
+        return loaded, value
+    if not isinstance(value, kind):
+        raise CouldNotRun(
+            f"{what} must be a path or an inline {'object' if kind is dict else 'list'}",
+            path=str(descriptor),
+        )
+    return value, None
+
+
+def load_package(source: str | Path) -> Package:
+    """Load a descriptor (a file, or a folder holding datapackage.json) and resolve its parts."""
+    path = Path(source)
+    if path.is_dir():
+        path = path / DESCRIPTOR_NAME
+    descriptor = read_json(path, what="descriptor")
+    if not isinstance(descriptor, dict):
+        raise CouldNotRun("descriptor must be a JSON object", path=str(path))
+    resources_raw = descriptor.get("resources")
+    if not isinstance(resources_raw, list) or not resources_raw:
+        raise CouldNotRun(
+            "descriptor has no resources list", path=str(path), hint='add "resources": [...]'
+        )
+    basepath = path.parent.resolve()
+    resources: list[Resource] = []
+    seen: set[str] = set()
+    for index, raw in enumerate(resources_raw):
+        if not isinstance(raw, dict):
+            raise CouldNotRun(f"resource #{index + 1} is not an object", path=str(path))
+        name = str(raw.get("name") or f"resource{index + 1}")
+        if name in seen:
+            raise CouldNotRun(f"resource name {name!r} is used twice", path=str(path))
+        seen.add(name)
+        what = f"resource {name!r}"
+        rel = raw.get("path")
+        if isinstance(rel, list):
+            raise CouldNotRun(f"{what} has a multipart path, which is not supported", path=str(path))
+        fullpath = None
+        if rel is not None:
+            fullpath = safe_local_path(basepath, rel, what=what, descriptor=path)
+        elif "data" not in raw:
+            raise CouldNotRun(f"{what} has neither path nor data", path=str(path))
+        schema, schema_path = _load_ref(
+            raw.get("schema"), basepath, path, what=f"schema of {what}", kind=dict
+        )
+        checks, checks_path = _load_ref(
+            raw.get("checks"), basepath, path, what=f"checks of {what}", kind=list
+        )
+        resources.append(
+            Resource(
+                name=name,
+                path=rel if isinstance(rel, str) else None,
+                fullpath=fullpath,
+                descriptor=raw,
+                schema=schema,
+                schema_path=schema_path,
+                checks=list(checks or []),
+                checks_path=checks_path,
+            )
+        )
+    pchecks, pchecks_path = _load_ref(
+        descriptor.get("checks"), basepath, path, what="package checks", kind=list
+    )
+    return Package(
+        descriptor_path=path,
+        basepath=basepath,
+        descriptor=descriptor,
+        resources=resources,
+        checks=list(pchecks or []),
+        checks_path=pchecks_path,
+    )

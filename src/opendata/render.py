@@ -1,0 +1,82 @@
+"""Render a validation Report as text (rich), JSON, or GitHub workflow commands."""
+
+from __future__ import annotations
+
+import json
+from typing import IO
+
+from opendata.report import Issue, Report
+
+
+def render_json(report: Report) -> str:
+    """Exactly the API's dict, as JSON."""
+    return json.dumps(report.to_dict(), ensure_ascii=False, indent=2)
+
+
+def _escape_data(value: str) -> str:
+    return value.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def _escape_property(value: str) -> str:
+    return _escape_data(value).replace(":", "%3A").replace(",", "%2C")
+
+
+def render_github(report: Report) -> str:
+    """GitHub Actions workflow commands, so findings show on the CSV line of a pull request."""
+    lines = []
+    for issue in report.sorted_issues():
+        level = "error" if issue.severity == "error" else "warning"
+        props = []
+        if issue.path:
+            props.append(f"file={_escape_property(issue.path)}")
+        if issue.line:
+            props.append(f"line={issue.line}")
+        title = issue.code + (f" [{issue.rule}]" if issue.rule and issue.layer == "semantic" else "")
+        props.append(f"title={_escape_property(title)}")
+        where = f"{issue.field}: " if issue.field else ""
+        lines.append(f"::{level} {','.join(props)}::{_escape_data(where + issue.message)}")
+    lines.append(_summary(report))
+    return "\n".join(lines)
+
+
+def _summary(report: Report) -> str:
+    verdict = "valid" if report.valid else "invalid"
+    rows = sum(r.rows or 0 for r in report.resources)
+    return (
+        f"{report.descriptor}: {verdict} — {len(report.errors)} error(s), "
+        f"{len(report.warnings)} warning(s) in {len(report.resources)} resource(s), {rows} rows"
+    )
+
+
+def _location(issue: Issue) -> str:
+    parts = []
+    if issue.path:
+        parts.append(issue.path + (f":{issue.line}" if issue.line else ""))
+    if issue.field:
+        parts.append(f"[{issue.field}]")
+    return " ".join(parts) or "(package)"
+
+
+def render_text(report: Report, file: IO[str] | None = None, *, color: bool | None = None) -> None:
+    """A human report grouped by resource, one finding a line, and a summary."""
+    from rich.console import Console
+    from rich.markup import escape
+
+    console = Console(file=file, highlight=False, no_color=color is False, soft_wrap=True,
+                      force_terminal=color)
+    groups: dict[str, list[Issue]] = {}
+    for issue in report.sorted_issues():
+        groups.setdefault(issue.resource or "(package)", []).append(issue)
+    for name, issues in groups.items():
+        console.print(f"[bold]{escape(name)}[/bold]")
+        for issue in issues:
+            style = "red" if issue.severity == "error" else "yellow"
+            rule = f" ({issue.rule})" if issue.rule and issue.layer == "semantic" else ""
+            console.print(
+                f"  [{style}]{issue.severity}[/{style}] {escape(_location(issue))} "
+                f"[cyan]{escape(issue.code)}[/cyan]{escape(rule)}: {escape(issue.message)}"
+            )
+    for note in report.notes:
+        console.print(f"[dim]note: {escape(note)}[/dim]")
+    style = "green" if report.valid else "red"
+    console.print(f"[{style}]{escape(_summary(report))}[/{style}]")

@@ -1,0 +1,168 @@
+"""The semantic layer: declared checks compiled to pandera and run lazily on the typed tables."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from opendata.checks import Check, Outcome, evaluate
+from opendata.expression import ExpressionError
+from opendata.report import Issue
+from opendata.structural import LINE_COLUMN, ROW_COLUMN
+
+if TYPE_CHECKING:
+    import pandas as pd
+    import pyarrow as pa
+
+MAX_ROW_FINDINGS = 1000
+
+
+def to_frame(table: pa.Table) -> pd.DataFrame:
+    """An Arrow table as a pandas DataFrame with nullable dtypes (no silent float coercion)."""
+    import pandas as pd
+    import pyarrow as pa
+
+    mapping = {
+        pa.int64(): pd.Int64Dtype(),
+        pa.float64(): pd.Float64Dtype(),
+        pa.bool_(): pd.BooleanDtype(),
+        pa.string(): pd.StringDtype(),
+    }
+    return table.to_pandas(types_mapper=mapping.get)
+
+
+def run_checks(
+    checks: list[Check], frames: dict[str, pd.DataFrame], paths: dict[str, str | None]
+) -> list[Issue]:
+    """Run the checks through pandera (lazy: every failure collected) and turn failures into Issues."""
+    import pandera.pandas as pandera
+    from pandera.errors import SchemaErrors
+
+    issues: list[Issue] = []
+    outcomes: dict[str, Outcome] = {}
+    by_resource: dict[str, list[Check]] = {}
+    for check in checks:
+        by_resource.setdefault(check.resource, []).append(check)
+
+    for resource, group in by_resource.items():
+        frame = frames[resource]
+        compiled = []
+        for check in group:
+            compiled.append(
+                # No `error=`: pandera would then report the message instead of the check's name.
+                pandera.Check(_compile(check, frames, outcomes, issues, paths), name=check.id)
+            )
+        schema = pandera.DataFrameSchema(checks=compiled, name=resource)
+        failed_rows: dict[str, list[Any]] = {}
+        try:
+            schema.validate(frame, lazy=True)
+        except SchemaErrors as exc:
+            cases = exc.failure_cases
+            for check_name, index in zip(cases["check"], cases["index"], strict=True):
+                failed_rows.setdefault(str(check_name), []).append(index)
+        for check in group:
+            outcome = outcomes.get(check.id)
+            if outcome is None:
+                continue
+            issues.extend(_issues(check, outcome, frame, failed_rows.get(check.id, []), paths))
+    return issues
+
+
+def _compile(
+    check: Check,
+    frames: dict[str, pd.DataFrame],
+    outcomes: dict[str, Outcome],
+    issues: list[Issue],
+    paths: dict[str, str | None],
+) -> Any:
+    """The pandera check function: computes the outcome once, returns a row mask or a verdict."""
+
+    def fn(frame: pd.DataFrame) -> Any:
+        try:
+            outcome = evaluate(check, frames)
+        except (ExpressionError, KeyError, TypeError, ValueError, ZeroDivisionError) as exc:
+            issues.append(
+                Issue(code="check-error", severity="error", layer="semantic",
+                      resource=check.resource, path=check.declared_in, rule=check.id,
+                      message=f"check {check.id!r} could not run: {exc}")
+            )
+            return True
+        outcomes[check.id] = outcome
+        if outcome.failing_rows is not None:
+            return ~outcome.failing_rows.reindex(frame.index, fill_value=False).astype(bool)
+        return outcome.passed
+
+    return fn
+
+
+def _issues(
+    check: Check, outcome: Outcome, frame: pd.DataFrame, failed_index: list[Any],
+    paths: dict[str, str | None],
+) -> list[Issue]:
+    """Findings for one failed check: one per failing row or group, or one for an aggregate."""
+    if outcome.passed:
+        return []
+    base: dict[str, Any] = {
+        "code": check.code,
+        "severity": check.severity,
+        "layer": "semantic",
+        "resource": check.resource,
+        "path": paths.get(check.resource),
+        "rule": check.id,
+        "field": check.field,
+    }
+    claim = check.spec.get("claim")
+    out: list[Issue] = []
+    if outcome.failing_rows is not None:
+        labels = list(dict.fromkeys(i for i in failed_index if i is not None and i in frame.index))
+        positions = frame.index.get_indexer(labels)
+        for count, pos in enumerate(positions):
+            if count >= MAX_ROW_FINDINGS:
+                out.append(Issue(message=f"{check.message} — and {len(positions) - count} more rows",
+                                 details={"more_rows": len(positions) - count}, **base))
+                break
+            details = outcome.row_details(int(pos)) if outcome.row_details else {}
+            if claim:
+                details["claim"] = claim
+            out.append(
+                Issue(message=_describe(check.message, details), line=int(frame[LINE_COLUMN].iloc[pos]),
+                      row=int(frame[ROW_COLUMN].iloc[pos]), details=details, **base)
+            )
+        return out
+    if outcome.groups and check.type in ("group-count", "group-sum"):
+        for group in outcome.groups:
+            details = dict(group)
+            if claim:
+                details["claim"] = claim
+            where = ", ".join(f"{k}={v}" for k, v in group["group"].items())
+            out.append(
+                Issue(message=f"{check.message} — {where}: expected {group['expected']}, found {group['actual']}",
+                      details=details, line=_first_line(frame, group["group"]), **base)
+            )
+        return out
+    details = {"expected": outcome.expected, "actual": outcome.actual}
+    if outcome.groups:
+        details.update(outcome.groups[0])
+    if claim:
+        details["claim"] = claim
+    return [Issue(message=_describe(check.message, details), details=details, **base)]
+
+
+def _describe(message: str, details: dict[str, Any]) -> str:
+    if "expected" in details and "actual" in details:
+        return f"{message} — expected {details['expected']}, found {details['actual']}"
+    if "actual" in details:
+        return f"{message} — found {details['actual']}"
+    return message
+
+
+def _first_line(frame: pd.DataFrame, group: dict[str, Any]) -> int | None:
+    mask = None
+    for k, v in group.items():
+        if k not in frame.columns:
+            return None
+        part = frame[k] == v
+        mask = part if mask is None else mask & part
+    if mask is None:
+        return None
+    hits = frame.loc[mask.fillna(False).astype(bool), LINE_COLUMN]
+    return int(hits.iloc[0]) if len(hits) else None

@@ -1,0 +1,163 @@
+"""Validate a package: descriptor, then each table's structure, then the declared checks, then grounding."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from opendata.checks import Check, collect_checks
+from opendata.errors import CouldNotRun
+from opendata.package import Package, load_package
+from opendata.report import Issue, Report, ResourceStats
+from opendata.structural import DEFAULT_BLOCK_SIZE, TableResult, validate_table
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+
+
+def _descriptor_issues(package: Package) -> list[Issue]:
+    """Problems frictionless finds in the package descriptor itself."""
+    from frictionless import Package as FPackage
+
+    descriptor: dict[str, Any] = {k: v for k, v in package.descriptor.items() if k != "checks"}
+    descriptor["resources"] = [
+        {k: v for k, v in r.descriptor.items() if k not in ("schema", "checks")}
+        for r in package.resources
+    ]
+    report = FPackage.validate_descriptor(descriptor)
+    return [
+        Issue(code=str(err.type), layer="descriptor", path=str(package.descriptor_path.name),
+              message=f"invalid descriptor: {err.note}")
+        for err in report.errors
+    ]
+
+
+def _columns_needed(package: Package, checks: list[Check]) -> dict[str, set[str]]:
+    """For each resource, the columns that checks or other tables' foreign keys read."""
+    needed: dict[str, set[str]] = {r.name: set() for r in package.resources}
+    for check in checks:
+        for resource, cols in check.needs().items():
+            needed.setdefault(resource, set()).update(cols)
+    for r in package.resources:
+        for fk in r.foreign_keys:
+            ref = fk["reference"].get("resource") or r.name
+            needed.setdefault(ref, set()).update(fk["reference"]["fields"])
+    return needed
+
+
+def _order(package: Package, names: list[str]) -> list[str]:
+    """Resources in an order where every foreign-key target comes before the tables pointing to it."""
+    deps = {
+        r.name: {fk["reference"].get("resource") for fk in r.foreign_keys} - {"", None, r.name}
+        for r in package.resources
+    }
+    ordered: list[str] = []
+    visiting: set[str] = set()
+
+    def visit(name: str) -> None:
+        if name in ordered or name in visiting or name not in deps:
+            return
+        visiting.add(name)
+        for dep in sorted(d for d in deps[name] if d):
+            visit(dep)
+        visiting.discard(name)
+        ordered.append(name)
+
+    for name in names:
+        visit(name)
+    return ordered
+
+
+def validate_package(
+    source: str | Path,
+    *,
+    only: str | None = None,
+    sources: str | Path | None = None,
+    block_size: int = DEFAULT_BLOCK_SIZE,
+) -> Report:
+    """Validate a Data Package and return every finding; raises CouldNotRun when it cannot start."""
+    package = load_package(source)
+    report = Report(descriptor=str(package.descriptor_path))
+    report.issues.extend(_descriptor_issues(package))
+    checks, problems = collect_checks(package)
+    for where, message in problems:
+        report.issues.append(Issue(code="check-error", layer="descriptor", path=where, message=message))
+
+    if only is not None and not package.has(only):
+        raise CouldNotRun(
+            f"no resource named {only!r}",
+            path=str(package.descriptor_path),
+            hint=f"choose one of: {', '.join(r.name for r in package.resources)}",
+        )
+    selected = [only] if only else [r.name for r in package.resources]
+    if only:
+        checks = [c for c in checks if c.resource == only]
+    needed = _columns_needed(package, checks)
+    wanted_names = set(selected)
+    for check in checks:
+        wanted_names.update(check.needs())
+    for name in list(wanted_names):
+        for fk in package.get(name).foreign_keys if package.has(name) else []:
+            ref = fk["reference"].get("resource")
+            if ref:
+                wanted_names.add(ref)
+
+    results: dict[str, TableResult] = {}
+    tables: dict[str, pa.Table] = {}
+    for name in _order(package, sorted(wanted_names, key=[r.name for r in package.resources].index)):
+        resource = package.get(name)
+        result = validate_table(resource, keep=needed.get(name, set()), references=tables,
+                                block_size=block_size)
+        results[name] = result
+        if result.table is not None:
+            tables[name] = result.table
+        if name in selected:
+            report.issues.extend(result.issues)
+            report.resources.append(
+                ResourceStats(name=name, path=resource.path, rows=result.rows,
+                              fields=len(resource.fields), bytes=result.bytes)
+            )
+
+    _run_semantic(package, checks, results, tables, report)
+    if sources is not None:
+        from opendata.grounding import ground_facts
+
+        report.issues.extend(ground_facts(package, Path(sources), report))
+    else:
+        report.notes.append("grounding skipped: no --sources folder given")
+    return report
+
+
+def _run_semantic(
+    package: Package,
+    checks: list[Check],
+    results: dict[str, TableResult],
+    tables: dict[str, pa.Table],
+    report: Report,
+) -> None:
+    """Run the checks whose tables are structurally sound; note the ones skipped and why."""
+    from opendata.semantic import run_checks, to_frame
+
+    runnable: list[Check] = []
+    stats = {s.name: s for s in report.resources}
+    for check in checks:
+        broken = sorted(
+            name for name in check.needs() if name not in results or results[name].has_errors
+            or not results[name].readable
+        )
+        if broken:
+            report.notes.append(
+                f"check {check.id} skipped: resource(s) {', '.join(broken)} have structural errors"
+            )
+            if check.resource in stats:
+                stats[check.resource].checks_skipped += 1
+            continue
+        runnable.append(check)
+        if check.resource in stats:
+            stats[check.resource].checks_run += 1
+    if not runnable:
+        return
+    names = {n for c in runnable for n in c.needs()}
+    frames = {n: to_frame(tables[n]) for n in names}
+    paths = {r.name: r.path for r in package.resources}
+    report.issues.extend(run_checks(runnable, frames, paths))
