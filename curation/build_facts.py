@@ -39,8 +39,21 @@ REPO = HERE.parent
 DATA = REPO / "data"
 
 FACT_FIELDS = [
-    "fact_id", "source_id", "locator", "indicator", "indicator_zh", "region", "giver",
-    "receiver", "period_start", "period_end", "value", "unit", "qualifier", "as_written", "note",
+    "fact_id",
+    "source_id",
+    "locator",
+    "indicator",
+    "indicator_zh",
+    "region",
+    "giver",
+    "receiver",
+    "period_start",
+    "period_end",
+    "value",
+    "unit",
+    "qualifier",
+    "as_written",
+    "note",
 ]
 QUALIFIERS = {"exact", "approximately", "more_than", "less_than", "at_least"}
 FACT_ID = re.compile(r"^[0-9]{3}-[0-9]{3}$")
@@ -76,16 +89,37 @@ PERSONNEL = {  # indicator -> (category, category_zh)
 
 TABLE_FIELDS = {
     "zhejiang_pairing_provinces": [
-        "fact_id", "source_id", "receiver", "receiver_en", "is_total", "paired_counties",
-        "period_start", "period_end",
+        "fact_id",
+        "source_id",
+        "receiver",
+        "receiver_en",
+        "is_total",
+        "paired_counties",
+        "period_start",
+        "period_end",
     ],
     "zhejiang_pairing_categories": [
-        "fact_id", "source_id", "category", "category_zh", "counties", "deep_poverty_counties",
-        "deep_poverty_fact_id", "period_start", "period_end",
+        "fact_id",
+        "source_id",
+        "category",
+        "category_zh",
+        "counties",
+        "deep_poverty_counties",
+        "deep_poverty_fact_id",
+        "period_start",
+        "period_end",
     ],
     "zhejiang_personnel": [
-        "fact_id", "source_id", "category", "category_zh", "receiver", "period_start",
-        "period_end", "persons", "qualifier", "as_written",
+        "fact_id",
+        "source_id",
+        "category",
+        "category_zh",
+        "receiver",
+        "period_start",
+        "period_end",
+        "persons",
+        "qualifier",
+        "as_written",
     ],
 }
 
@@ -95,6 +129,7 @@ class BuildError(Exception):
 
 
 # ---------------------------------------------------------------- reading
+
 
 def read_parts(parts_dir: Path = PARTS) -> list[dict[str, str]]:
     """Read every part file; return all fact rows sorted by fact_id."""
@@ -107,7 +142,9 @@ def read_parts(parts_dir: Path = PARTS) -> list[dict[str, str]]:
         with path.open(encoding="utf-8-sig", newline="") as fh:
             reader = csv.DictReader(fh)
             if reader.fieldnames != FACT_FIELDS:
-                raise BuildError(f"{path.name}: header is {reader.fieldnames}, expected {FACT_FIELDS}")
+                raise BuildError(
+                    f"{path.name}: header is {reader.fieldnames}, expected {FACT_FIELDS}"
+                )
             for line_no, row in enumerate(reader, start=2):
                 where = f"{path.name}:{line_no}"
                 if None in row or any(v is None for v in row.values()):
@@ -116,12 +153,16 @@ def read_parts(parts_dir: Path = PARTS) -> list[dict[str, str]]:
                 if not FACT_ID.match(fid):
                     raise BuildError(f"{where}: malformed fact_id {fid!r}")
                 if row["source_id"] != path.stem or fid[:3] != path.stem[:3]:
-                    raise BuildError(f"{where}: fact {fid} / source {row['source_id']} "
-                                     f"do not belong in {path.name}")
+                    raise BuildError(
+                        f"{where}: fact {fid} / source {row['source_id']} "
+                        f"do not belong in {path.name}"
+                    )
                 if fid in seen:
                     raise BuildError(f"{where}: fact_id {fid} already used in {seen[fid]}")
                 if row["qualifier"] not in QUALIFIERS:
-                    raise BuildError(f"{where}: qualifier {row['qualifier']!r} not in {sorted(QUALIFIERS)}")
+                    raise BuildError(
+                        f"{where}: qualifier {row['qualifier']!r} not in {sorted(QUALIFIERS)}"
+                    )
                 try:
                     Decimal(row["value"])
                 except InvalidOperation:
@@ -142,20 +183,30 @@ def as_int(row: dict[str, str]) -> int:
 
 # ---------------------------------------------------------------- structured tables
 
+
 def pairing_provinces(facts: list[dict[str, str]]) -> list[dict[str, object]]:
     """Paired counties by receiving province (plus the stated totals), 2018-2020 round."""
     out = []
     for f in facts:
-        if (f["indicator"] == "paired_counties" and f["giver"] == ZHEJIANG
-                and (f["period_start"], f["period_end"]) == ROUND):
+        if (
+            f["indicator"] == "paired_counties"
+            and f["giver"] == ZHEJIANG
+            and (f["period_start"], f["period_end"]) == ROUND
+        ):
             if f["receiver"] not in RECEIVERS_EN:
                 raise BuildError(f"{f['fact_id']}: unknown receiver {f['receiver']!r}")
-            out.append({
-                "fact_id": f["fact_id"], "source_id": f["source_id"], "receiver": f["receiver"],
-                "receiver_en": RECEIVERS_EN[f["receiver"]],
-                "is_total": f["receiver"] == ALL_PAIRED, "paired_counties": as_int(f),
-                "period_start": f["period_start"], "period_end": f["period_end"],
-            })
+            out.append(
+                {
+                    "fact_id": f["fact_id"],
+                    "source_id": f["source_id"],
+                    "receiver": f["receiver"],
+                    "receiver_en": RECEIVERS_EN[f["receiver"]],
+                    "is_total": f["receiver"] == ALL_PAIRED,
+                    "paired_counties": as_int(f),
+                    "period_start": f["period_start"],
+                    "period_end": f["period_end"],
+                }
+            )
     return out
 
 
@@ -163,8 +214,9 @@ def pairing_categories(facts: list[dict[str, str]]) -> list[dict[str, object]]:
     """Paired counties by poverty category, with the deep-poverty sub-counts beside them."""
     out: list[dict[str, object]] = []
     index: dict[tuple[str, str, str, str], dict[str, object]] = {}
-    in_round = [f for f in facts if f["giver"] == ZHEJIANG
-                and (f["period_start"], f["period_end"]) == ROUND]
+    in_round = [
+        f for f in facts if f["giver"] == ZHEJIANG and (f["period_start"], f["period_end"]) == ROUND
+    ]
     for f in in_round:
         if f["indicator"] in CATEGORIES:
             category, category_zh = CATEGORIES[f["indicator"]]
@@ -173,9 +225,14 @@ def pairing_categories(facts: list[dict[str, str]]) -> list[dict[str, object]]:
         else:
             continue
         row: dict[str, object] = {
-            "fact_id": f["fact_id"], "source_id": f["source_id"], "category": category,
-            "category_zh": category_zh, "counties": as_int(f), "deep_poverty_counties": None,
-            "deep_poverty_fact_id": None, "period_start": f["period_start"],
+            "fact_id": f["fact_id"],
+            "source_id": f["source_id"],
+            "category": category,
+            "category_zh": category_zh,
+            "counties": as_int(f),
+            "deep_poverty_counties": None,
+            "deep_poverty_fact_id": None,
+            "period_start": f["period_start"],
             "period_end": f["period_end"],
         }
         key = (f["source_id"], category, f["period_start"], f["period_end"])
@@ -202,16 +259,25 @@ def personnel(facts: list[dict[str, str]]) -> list[dict[str, object]]:
     for f in facts:
         if f["indicator"] in PERSONNEL and f["giver"] == ZHEJIANG:
             category, category_zh = PERSONNEL[f["indicator"]]
-            out.append({
-                "fact_id": f["fact_id"], "source_id": f["source_id"], "category": category,
-                "category_zh": category_zh, "receiver": f["receiver"],
-                "period_start": f["period_start"], "period_end": f["period_end"],
-                "persons": as_int(f), "qualifier": f["qualifier"], "as_written": f["as_written"],
-            })
+            out.append(
+                {
+                    "fact_id": f["fact_id"],
+                    "source_id": f["source_id"],
+                    "category": category,
+                    "category_zh": category_zh,
+                    "receiver": f["receiver"],
+                    "period_start": f["period_start"],
+                    "period_end": f["period_end"],
+                    "persons": as_int(f),
+                    "qualifier": f["qualifier"],
+                    "as_written": f["as_written"],
+                }
+            )
     return out
 
 
 # ---------------------------------------------------------------- writing
+
 
 def cell(value: object) -> str:
     if value is None:
@@ -236,18 +302,22 @@ def build(parts_dir: Path = PARTS) -> dict[str, str]:
     return {
         "facts.csv": render(FACT_FIELDS, facts),  # type: ignore[arg-type]
         "zhejiang_pairing_provinces.csv": render(
-            TABLE_FIELDS["zhejiang_pairing_provinces"], pairing_provinces(facts)),
+            TABLE_FIELDS["zhejiang_pairing_provinces"], pairing_provinces(facts)
+        ),
         "zhejiang_pairing_categories.csv": render(
-            TABLE_FIELDS["zhejiang_pairing_categories"], pairing_categories(facts)),
-        "zhejiang_personnel.csv": render(
-            TABLE_FIELDS["zhejiang_personnel"], personnel(facts)),
+            TABLE_FIELDS["zhejiang_pairing_categories"], pairing_categories(facts)
+        ),
+        "zhejiang_personnel.csv": render(TABLE_FIELDS["zhejiang_personnel"], personnel(facts)),
     }
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--check", action="store_true",
-                        help="exit 1 if the files in data/ differ from a fresh build")
+    parser.add_argument(
+        "--check",
+        action="store_true",
+        help="exit 1 if the files in data/ differ from a fresh build",
+    )
     parser.add_argument("--out", type=Path, default=DATA, help="output folder (default data/)")
     args = parser.parse_args(argv)
     try:

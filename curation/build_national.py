@@ -46,6 +46,7 @@ SHEET = "原始名单"
 
 # ---------------------------------------------------------------- reading helpers
 
+
 def read_csv(path: Path) -> list[dict[str, str]]:
     """Read a CSV file (a BOM, if any, is dropped) into a list of dicts."""
     with path.open(encoding="utf-8-sig", newline="") as fh:
@@ -68,6 +69,7 @@ def is_county_level(code: str) -> bool:
 
 
 # ---------------------------------------------------------------- exit lists
+
 
 def parse_exit_sheet(path: Path) -> tuple[list[dict], dict[int, dict]]:
     """Parse the verbatim sheet into one record per listed name and the per-batch totals.
@@ -97,12 +99,21 @@ def parse_exit_sheet(path: Path) -> tuple[list[dict], dict[int, dict]]:
             if len(listed) != stated:
                 raise SystemExit(f"sheet row {row}: {len(listed)} names but {stated} stated")
             for i, name in enumerate(listed, 1):
-                names.append({"year": year, "province_short": label, "name": name,
-                              "position": i, "stated": stated, "row": row})
+                names.append(
+                    {
+                        "year": year,
+                        "province_short": label,
+                        "name": name,
+                        "position": i,
+                        "stated": stated,
+                        "row": row,
+                    }
+                )
     return names, totals
 
 
 # ---------------------------------------------------------------- code history
+
 
 class CodeHistory:
     """The MCA code lists of 2014 and 2024 plus the change history of result.csv."""
@@ -112,8 +123,9 @@ class CodeHistory:
         self.y2024 = read_code_list(raw / "areacodes" / "2024.txt")
         self.history = read_csv(raw / "areacodes" / "result.csv")
         self.provinces = {c[:2]: n for c, n in self.y2014.items() if c.endswith("0000")}
-        self.choices = {(r["code_2014"], r["name_2014"]): r
-                        for r in read_csv(HERE / "successor_choices.csv")}
+        self.choices = {
+            (r["code_2014"], r["name_2014"]): r for r in read_csv(HERE / "successor_choices.csv")
+        }
 
     def province_code(self, short: str) -> str:
         """The 2-digit code of the province whose 2014 name starts with `short`."""
@@ -145,10 +157,14 @@ class CodeHistory:
             return code, name
         year, steps = 2014, 0
         while True:
-            rows = [r for r in self.history
-                    if r["代码"] == code and int(r["启用时间"]) <= year
-                    and (not r["变更/弃用时间"] or int(r["变更/弃用时间"]) > year)
-                    and (steps or r["名称"] == name)]
+            rows = [
+                r
+                for r in self.history
+                if r["代码"] == code
+                and int(r["启用时间"]) <= year
+                and (not r["变更/弃用时间"] or int(r["变更/弃用时间"]) > year)
+                and (steps or r["名称"] == name)
+            ]
             if len(rows) != 1:
                 raise SystemExit(f"{code} {name}: {len(rows)} records valid in {year}")
             rec = rows[0]
@@ -165,19 +181,26 @@ class CodeHistory:
 
 # ---------------------------------------------------------------- tables
 
+
 def build_counties(names: list[dict], hist: CodeHistory) -> list[dict]:
     """One row per listed county, matched to its end-2014 MCA code."""
-    mapping = {(r["province_short"], r["name_as_listed"]): r
-               for r in read_csv(HERE / "name_mapping_2014.csv")}
-    no_code = {(r["province_short"], r["name_as_listed"]): r
-               for r in read_csv(HERE / "no_code_units.csv")}
+    mapping = {
+        (r["province_short"], r["name_as_listed"]): r
+        for r in read_csv(HERE / "name_mapping_2014.csv")
+    }
+    no_code = {
+        (r["province_short"], r["name_as_listed"]): r for r in read_csv(HERE / "no_code_units.csv")
+    }
     used_mapping: set[tuple[str, str]] = set()
     rows = []
     for n in names:
         key = (n["province_short"], n["name"])
         pcode = hist.province_code(n["province_short"])
-        direct = [c for c, nm in hist.y2014.items()
-                  if c[:2] == pcode and is_county_level(c) and nm == n["name"]]
+        direct = [
+            c
+            for c, nm in hist.y2014.items()
+            if c[:2] == pcode and is_county_level(c) and nm == n["name"]
+        ]
         code = name = current_code = current_name = note = ""
         change = ""
         prefecture = ""
@@ -212,26 +235,30 @@ def build_counties(names: list[dict], hist: CodeHistory) -> list[dict]:
                 change = "unchanged"
             else:
                 current_code, current_name = cur_code, cur_name
-                change = {(True, False): "code changed", (False, True): "name changed",
-                          (True, True): "code and name changed"}[
-                    (cur_code != code, cur_name != name)]
-        rows.append({
-            "county_id": county_id,
-            "code": code,
-            "name": name,
-            "name_as_listed": n["name"],
-            "province_code": pcode,
-            "province_name": hist.provinces[pcode],
-            "prefecture_name": prefecture,
-            "exit_batch_year": n["year"],
-            "current_code": current_code,
-            "current_name": current_name,
-            "change_by_2024": change,
-            "match_method": method,
-            "code_note": note,
-            "source_id": SRC_EXIT,
-            "source_locator": f"sheet {SHEET} row {n['row']}, name {n['position']}",
-        })
+                change = {
+                    (True, False): "code changed",
+                    (False, True): "name changed",
+                    (True, True): "code and name changed",
+                }[(cur_code != code, cur_name != name)]
+        rows.append(
+            {
+                "county_id": county_id,
+                "code": code,
+                "name": name,
+                "name_as_listed": n["name"],
+                "province_code": pcode,
+                "province_name": hist.provinces[pcode],
+                "prefecture_name": prefecture,
+                "exit_batch_year": n["year"],
+                "current_code": current_code,
+                "current_name": current_name,
+                "change_by_2024": change,
+                "match_method": method,
+                "code_note": note,
+                "source_id": SRC_EXIT,
+                "source_locator": f"sheet {SHEET} row {n['row']}, name {n['position']}",
+            }
+        )
     unused = set(mapping) - used_mapping
     if unused:
         raise SystemExit(f"mapping entries not used: {sorted(unused)}")
@@ -249,24 +276,27 @@ def build_provinces(counties: list[dict], names: list[dict], hist: CodeHistory) 
     meta = {r["province_short"]: r for r in read_csv(HERE / "provinces_meta.csv")}
     per_province = Counter(r["province_code"] for r in counties)
     stated: dict[str, int] = defaultdict(int)
-    for (year, short), stated_count in {(n["year"], n["province_short"]): n["stated"]
-                                        for n in names}.items():
+    for (_year, short), stated_count in {
+        (n["year"], n["province_short"]): n["stated"] for n in names
+    }.items():
         stated[hist.province_code(short)] += stated_count
     rows = []
     for short, m in meta.items():
         pcode = hist.province_code(short)
         if stated[pcode] != per_province[pcode]:
             raise SystemExit(f"{short}: stated {stated[pcode]} vs listed {per_province[pcode]}")
-        rows.append({
-            "province_code": pcode,
-            "name_zh": hist.provinces[pcode],
-            "short_name_zh": short,
-            "name_en": m["name_en"],
-            "region": m["region"],
-            "county_count": per_province[pcode],
-            "source_id": SRC_EXIT,
-            "region_source_id": SRC_REGIONS,
-        })
+        rows.append(
+            {
+                "province_code": pcode,
+                "name_zh": hist.provinces[pcode],
+                "short_name_zh": short,
+                "name_en": m["name_en"],
+                "region": m["region"],
+                "county_count": per_province[pcode],
+                "source_id": SRC_EXIT,
+                "region_source_id": SRC_REGIONS,
+            }
+        )
     if set(per_province) != {r["province_code"] for r in rows}:
         raise SystemExit("provinces in the lists and in provinces_meta.csv differ")
     return sorted(rows, key=lambda r: r["province_code"])
@@ -281,14 +311,16 @@ def build_exit_batches(names: list[dict], totals: dict[int, dict]) -> list[dict]
         if listed[year] != count:
             raise SystemExit(f"batch {year}: {listed[year]} names, {count} stated")
         cumulative += count
-        rows.append({
-            "batch_year": year,
-            "counties_exited": count,
-            "cumulative": cumulative,
-            "remaining": TOTAL_COUNTIES - cumulative,
-            "source_id": SRC_EXIT,
-            "source_locator": f"sheet {SHEET} row {totals[year]['row']} (合计)",
-        })
+        rows.append(
+            {
+                "batch_year": year,
+                "counties_exited": count,
+                "cumulative": cumulative,
+                "remaining": TOTAL_COUNTIES - cumulative,
+                "source_id": SRC_EXIT,
+                "source_locator": f"sheet {SHEET} row {totals[year]['row']} (合计)",
+            }
+        )
     return rows
 
 
@@ -300,14 +332,16 @@ def build_exit_batch_provinces(names: list[dict], hist: CodeHistory) -> list[dic
     rows = []
     for (year, short), n in seen.items():
         pcode = hist.province_code(short)
-        rows.append({
-            "batch_year": year,
-            "province_code": pcode,
-            "province_name": hist.provinces[pcode],
-            "count_stated": n["stated"],
-            "source_id": SRC_EXIT,
-            "source_locator": f"sheet {SHEET} row {n['row']}, column B",
-        })
+        rows.append(
+            {
+                "batch_year": year,
+                "province_code": pcode,
+                "province_name": hist.provinces[pcode],
+                "count_stated": n["stated"],
+                "source_id": SRC_EXIT,
+                "source_locator": f"sheet {SHEET} row {n['row']}, column B",
+            }
+        )
     return sorted(rows, key=lambda r: (r["batch_year"], r["province_code"]))
 
 
@@ -317,24 +351,34 @@ def build_mca_codes_2014(hist: CodeHistory) -> list[dict]:
     for code, name in sorted(hist.y2014.items()):
         if not is_county_level(code):
             continue
-        rows.append({
-            "code": code,
-            "name": name,
-            "province_code": code[:2],
-            "province_name": hist.provinces[code[:2]],
-            "prefecture_name": hist.prefecture_2014(code),
-            "source_id": SRC_CODES,
-        })
+        rows.append(
+            {
+                "code": code,
+                "name": name,
+                "province_code": code[:2],
+                "province_name": hist.provinces[code[:2]],
+                "prefecture_name": hist.prefecture_2014(code),
+                "source_id": SRC_CODES,
+            }
+        )
     return rows
 
 
 # Per year: (population source, incidence source, reduction source) and a note.
 RURAL_SOURCES = {
-    2012: ("nbs-2020-01-23", "nbs-2020-01-23", "",
-           "Base year of the series; both figures also appear in seed 000."),
-    2013: ("nbs-70yr-report-15", "nbs-2013-rural-poverty", "nbs-70yr-report-15",
-           "Population derived as 9899 (end-2012, nbs-2020-01-23) minus the stated 2013 "
-           "reduction of 1650."),
+    2012: (
+        "nbs-2020-01-23",
+        "nbs-2020-01-23",
+        "",
+        "Base year of the series; both figures also appear in seed 000.",
+    ),
+    2013: (
+        "nbs-70yr-report-15",
+        "nbs-2013-rural-poverty",
+        "nbs-70yr-report-15",
+        "Population derived as 9899 (end-2012, nbs-2020-01-23) minus the stated 2013 "
+        "reduction of 1650.",
+    ),
     2014: ("nbs-2014-rural-poverty", "nbs-2014-rural-poverty", "nbs-70yr-report-15", ""),
     2015: ("nbs-2015-communique", "nbs-2015-communique", "nbs-70yr-report-15", ""),
     2016: ("nbs-2016-report", "nbs-2016-report", "nbs-70yr-report-15", ""),
@@ -343,8 +387,15 @@ RURAL_SOURCES = {
     2019: ("nbs-2020-01-23", "nbs-2020-01-23", "nbs-2020-01-23", ""),
 }
 # Reductions stated in the sources (万人); the others are derived from the levels.
-RURAL_REDUCTIONS_STATED = {2013: 1650, 2014: 1232, 2015: 1442, 2016: 1240, 2017: 1289,
-                           2018: 1386, 2019: 1109}
+RURAL_REDUCTIONS_STATED = {
+    2013: 1650,
+    2014: 1232,
+    2015: 1442,
+    2016: 1240,
+    2017: 1289,
+    2018: 1386,
+    2019: 1109,
+}
 RURAL_2020_LOCATOR = "确定脱贫攻坚主战场 ¶2"
 
 
@@ -354,23 +405,32 @@ def build_rural_poverty(raw: Path) -> list[dict]:
     levels = []
     for r in src:
         year = int(r["year_end"])
-        levels.append({
-            "year": year,
-            "pop": int(r["rural_poor_population_10k_persons"]),
-            "inc": r["poverty_incidence_pct"],
-            "pop_status": "derived" if r["population_status"].startswith("derived") else "stated",
-            "inc_status": "derived" if r["incidence_status"].startswith("derived") else "stated",
-        })
-    levels.append({"year": 2020, "pop": 0, "inc": "0.0",
-                   "pop_status": "derived", "inc_status": "derived"})
+        levels.append(
+            {
+                "year": year,
+                "pop": int(r["rural_poor_population_10k_persons"]),
+                "inc": r["poverty_incidence_pct"],
+                "pop_status": "derived"
+                if r["population_status"].startswith("derived")
+                else "stated",
+                "inc_status": "derived"
+                if r["incidence_status"].startswith("derived")
+                else "stated",
+            }
+        )
+    levels.append(
+        {"year": 2020, "pop": 0, "inc": "0.0", "pop_status": "derived", "inc_status": "derived"}
+    )
     rows, prev = [], None
     for lv in sorted(levels, key=lambda x: x["year"]):
         year = lv["year"]
         if year == 2020:
             pop_src = inc_src = red_src = SEED_003
-            note = (f"The source states that all rural poor under the current line had left "
-                    f"poverty by the end of 2020 ({SEED_003}, {RURAL_2020_LOCATOR}); "
-                    f"population and incidence are therefore 0.")
+            note = (
+                f"The source states that all rural poor under the current line had left "
+                f"poverty by the end of 2020 ({SEED_003}, {RURAL_2020_LOCATOR}); "
+                f"population and incidence are therefore 0."
+            )
         else:
             pop_src, inc_src, red_src, note = RURAL_SOURCES[year]
         reduction: int | str = ""
@@ -383,38 +443,48 @@ def build_rural_poverty(raw: Path) -> list[dict]:
             red_status = "stated" if stated is not None else "derived"
         else:
             red_src = ""
-        rows.append({
-            "year": year,
-            "poor_population_10k": lv["pop"],
-            "incidence_pct": lv["inc"],
-            "reduction_10k": reduction,
-            "population_status": lv["pop_status"],
-            "incidence_status": lv["inc_status"],
-            "reduction_status": red_status,
-            "source_id": pop_src,
-            "incidence_source_id": inc_src,
-            "reduction_source_id": red_src,
-            "note": note,
-        })
+        rows.append(
+            {
+                "year": year,
+                "poor_population_10k": lv["pop"],
+                "incidence_pct": lv["inc"],
+                "reduction_10k": reduction,
+                "population_status": lv["pop_status"],
+                "incidence_status": lv["inc_status"],
+                "reduction_status": red_status,
+                "source_id": pop_src,
+                "incidence_source_id": inc_src,
+                "reduction_source_id": red_src,
+                "note": note,
+            }
+        )
         prev = lv["pop"]
     return rows
 
 
 # ---------------------------------------------------------------- sources
 
-SEED_LICENCE = ("none stated (copyrighted text); only facts and figures are taken, "
-                "no prose is reproduced")
-NBS_LICENCE = ("official statistics (facts); the reprint's own text is not reproduced")
+SEED_LICENCE = (
+    "none stated (copyrighted text); only facts and figures are taken, no prose is reproduced"
+)
+NBS_LICENCE = "official statistics (facts); the reprint's own text is not reproduced"
 
 
 def build_sources(counties: list[dict]) -> list[dict]:
     """Every source the national tables (and the facts table) cite."""
     kinds = Counter(r["match_method"] for r in counties)
-    renamed = sorted(f"{r['name']}→{r['current_name'] or r['name']}"
-                     f"({r['current_code'] or r['code']})"
-                     for r in counties if r["change_by_2024"] not in ("unchanged", "no MCA code"))
-    mapped = sorted({r["name_as_listed"] + "→" + r["name"] for r in counties
-                     if r["match_method"].startswith("mapped")})
+    renamed = sorted(
+        f"{r['name']}→{r['current_name'] or r['name']}({r['current_code'] or r['code']})"
+        for r in counties
+        if r["change_by_2024"] not in ("unchanged", "no MCA code")
+    )
+    mapped = sorted(
+        {
+            r["name_as_listed"] + "→" + r["name"]
+            for r in counties
+            if r["match_method"].startswith("mapped")
+        }
+    )
     exit_notes = (
         "Corrections and normalisations made while curating: "
         "province labels written with padding spaces (e.g. '河  北', '山  西 ', '吉  林 ') "
@@ -423,9 +493,14 @@ def build_sources(counties: list[dict]) -> list[dict]:
         f"{kinds['direct']} listed names match an end-2014 MCA name in the same province "
         f"directly; {sum(v for k, v in kinds.items() if k.startswith('mapped'))} names are "
         "matched through the explicit table curation/name_mapping_2014.csv ("
-        + "; ".join(f"{k.removeprefix('mapped: ')} {v}" for k, v in sorted(kinds.items())
-                    if k.startswith("mapped"))
-        + "): " + ", ".join(mapped) + "; "
+        + "; ".join(
+            f"{k.removeprefix('mapped: ')} {v}"
+            for k, v in sorted(kinds.items())
+            if k.startswith("mapped")
+        )
+        + "): "
+        + ", ".join(mapped)
+        + "; "
         "two names are misspelt in the list (镇宁布衣族苗族自治县, 鄂伦春自治区旗), "
         "积石山保安族东乡族撒拉族县 drops 自治, and three names carry a wrong suffix "
         "(海伦县 and 涟源县 are cities, 隆阳县 is 隆阳区); "
@@ -458,142 +533,195 @@ def build_sources(counties: list[dict]) -> list[dict]:
         f"list; {len(renamed)} counties changed code or name by 2024: " + ", ".join(renamed) + "."
     )
     rows = [
-        {"source_id": SEED_000, "title": "脱贫攻坚数字说 (newspaper page)",
-         "publisher": "Zhejiang newspaper (title of the paper not given in the text)",
-         "date": "2020-11", "url": "", "licence": SEED_LICENCE,
-         "usage": "Seed document: national milestones (832 counties in 22 provinces, 2012 and "
-                  "2019 poverty levels, the claim of more than 10 million fewer poor each year "
-                  "from 2014) and Zhejiang's cooperation figures.",
-         "notes": "Partly garbled (the timeline repeats its years). Cited by file stem and "
-                  "section heading plus paragraph number."},
-        {"source_id": "001_9ed40eef2d8fa05b",
-         "title": "浙江省扶贫开发与东西部扶贫协作 (provincial exhibition text)",
-         "publisher": "Zhejiang provincial exhibition (issuer not named in the text)",
-         "date": "2019/2020", "url": "", "licence": SEED_LICENCE,
-         "usage": "Seed document: Zhejiang's own poverty figures and its pairing with 80 "
-                  "counties in four provinces.", "notes": "Cited by file stem and locator."},
-        {"source_id": "002_8cd093aefbb5a1ad",
-         "title": "助脱贫攻坚完美收官 浙江对口帮扶4省80个贫困县全部脱贫摘帽",
-         "publisher": "凤凰网浙江 (ifeng.com Zhejiang)", "date": "2020", "url": "",
-         "licence": SEED_LICENCE,
-         "usage": "Seed document: all 80 paired counties exited; figures for Guizhou, "
-                  "Sichuan, Hubei and Jilin.", "notes": "Cited by file stem and locator."},
-        {"source_id": SEED_003, "title": "832个贫困县全部脱贫摘帽",
-         "publisher": "经济日报 (Economic Daily)", "date": "2021", "url": "",
-         "licence": SEED_LICENCE,
-         "usage": "Seed document: batch sizes 28/125/283 and the 52 counties left in 2020; "
-                  "the statement that all rural poor left poverty by end-2020, used for the "
-                  "2020 row of rural_poverty (section 确定脱贫攻坚主战场, paragraph 2).",
-         "notes": "Cited by file stem and locator."},
-        {"source_id": "004_82f31e7af244f72f",
-         "title": "大山深处有大爱——杭州市黔东南州扶贫协作纪实",
-         "publisher": "unknown (report on Hangzhou's aid to Qiandongnan)", "date": "2020",
-         "url": "", "licence": SEED_LICENCE,
-         "usage": "Seed document: Hangzhou's cooperation with Qiandongnan prefecture.",
-         "notes": "Opening paragraphs are cut. Cited by file stem and locator."},
-        {"source_id": SRC_EXIT, "title": "832个国家贫困县历年摘帽名单",
-         "publisher": "transcription of the yearly exit announcements (State Council Leading "
-                      "Group Office of Poverty Alleviation and Development and provincial "
-                      "governments); spreadsheet from github.com/Clebeech/ds_project, commit "
-                      "58576a288dbf44ce0b6d8ecc4a5278e69df88320, sheet 原始名单",
-         "date": "2016/2020",
-         "url": "https://github.com/Clebeech/ds_project/tree/"
-                "58576a288dbf44ce0b6d8ecc4a5278e69df88320",
-         "licence": "none stated; the content is a list of facts from government "
-                    "announcements",
-         "usage": "Which counties exited in which batch, the stated count per province and "
-                  "batch, and the batch totals; basis of counties, provinces, exit_batches "
-                  "and exit_batch_provinces. Vendored as curation/raw/exit-lists/"
-                  "exit_lists_sheet_verbatim.csv.",
-         "notes": exit_notes},
-        {"source_id": SRC_CODES,
-         "title": "areacodes: PRC administrative division codes 1981-2024 (民政部 code lists "
-                  "and change notices)",
-         "publisher": "yescallop/areacodes (compiled from Ministry of Civil Affairs "
-                      "publications)",
-         "date": "2024",
-         "url": "https://github.com/yescallop/areacodes/tree/"
-                "eed219a0678d36bacaa717f62443b10e869f0291",
-         "licence": "CC0-1.0",
-         "usage": "The end-2014 county-level code list (vendored as data/mca_codes_2014.csv) "
-                  "against which every county code and name is checked, and the code "
-                  "history used to give each county's 2024 code and name.",
-         "notes": codes_notes},
-        {"source_id": SRC_REGIONS, "title": "东西中部和东北地区划分方法",
-         "publisher": "National Bureau of Statistics of China (国家统计局)", "date": "2011-06-13",
-         "url": "", "licence": "official classification (facts)",
-         "usage": "The region column of provinces (east, central, west, northeast).",
-         "notes": "No supplied source gives a region for each province, so the standard NBS "
-                  "classification is applied by the curator. It has four regions: Jilin and "
-                  "Heilongjiang are 'northeast' (in the older three-region scheme they would "
-                  "be 'central'); Hebei and Hainan are 'east'."},
-        {"source_id": "nbs-2020-01-23",
-         "title": "国家统计局: 2019年全国农村贫困人口 (release of 2020-01-23)",
-         "publisher": "National Bureau of Statistics of China (国家统计局)",
-         "date": "2020-01-23", "url": "http://zylgz.com/guonei/16400.html",
-         "licence": NBS_LICENCE,
-         "usage": "Rural poor population and incidence at the end of 2012 and 2019, and the "
-                  "2019 reduction.",
-         "notes": "Original NBS page not available offline; accessed through a reprint of "
-                  "人民日报 2020-01-25."},
-        {"source_id": "nbs-70yr-report-15",
-         "title": "新中国成立70周年经济社会发展成就系列报告之十五",
-         "publisher": "National Bureau of Statistics of China (国家统计局)",
-         "date": "2019-08-12", "url": "https://yhhmip.com/system/2019/08/13/030144108.shtml",
-         "licence": NBS_LICENCE,
-         "usage": "Yearly reductions of the rural poor 2013-2018; the 2013 reduction (1650) "
-                  "gives the derived 2013 population 9899 - 1650 = 8249.",
-         "notes": "Accessed through a reprint."},
-        {"source_id": "nbs-2013-rural-poverty",
-         "title": "国家统计局: 2013年农村贫困监测结果 (as reported by 经济日报 2014-10-15)",
-         "publisher": "National Bureau of Statistics of China (国家统计局)",
-         "date": "2014-10-15",
-         "url": "http://paper.ce.cn/jjrb/html/2014-10/15/content_218296.htm",
-         "licence": NBS_LICENCE,
-         "usage": "Rural poverty incidence at the end of 2013 (8.5%).",
-         "notes": "Accessed through 经济日报 2014-10-15; the date is the outlet's."},
-        {"source_id": "nbs-2014-rural-poverty",
-         "title": "国家统计局: 2014年农村贫困人口与贫困发生率 (as reported by 新华社 2015-10-16)",
-         "publisher": "National Bureau of Statistics of China (国家统计局)",
-         "date": "2015-10-16",
-         "url": "http://guangzhou.baogaosu.com/xinwen/%E5%86%9C%E6%9D%91%E8%B4%AB%E5%9B%B0"
-                "%E4%BA%BA%E5%8F%A3%E5%87%8F%E5%B0%91/39042373",
-         "licence": NBS_LICENCE,
-         "usage": "Rural poor population (7017万) and incidence (7.2%) at the end of 2014.",
-         "notes": "Accessed through a reprint of a 新华社 report citing the NBS website; the "
-                  "date is the outlet's."},
-        {"source_id": "nbs-2015-communique",
-         "title": "2015年国民经济和社会发展统计公报",
-         "publisher": "National Bureau of Statistics of China (国家统计局)",
-         "date": "2016-02-29", "url": "http://j.people.com.cn/n3/2016/0301/c94475-9023361.html",
-         "licence": NBS_LICENCE,
-         "usage": "Rural poor population (5575万) and incidence (5.7%) at the end of 2015.",
-         "notes": "Accessed through 人民网日本語版 2016-03-01 (Japanese-language report citing "
-                  "the communiqué)."},
-        {"source_id": "nbs-2016-report",
-         "title": "国家统计局: 农村贫困状况报告 (2016 figures; reprint of 2017-07)",
-         "publisher": "National Bureau of Statistics of China (国家统计局)",
-         "date": "2017-07", "url": "http://edu.cnhubei.com/xw/gn/201707/t3857990.shtml",
-         "licence": NBS_LICENCE,
-         "usage": "Rural poor population (4335万) and incidence (4.5%) at the end of 2016.",
-         "notes": "Accessed through a reprint; the date is the reprint's."},
-        {"source_id": "nbs-2017-rural-poverty",
-         "title": "国家统计局: 2017年末全国农村贫困人口 (as reported by 农村科技报 2018-02-07)",
-         "publisher": "National Bureau of Statistics of China (国家统计局)",
-         "date": "2018-02-07",
-         "url": "http://eb.nkb.com.cn/nykjb/20180207/html/content_20180207001001.htm",
-         "licence": NBS_LICENCE,
-         "usage": "Rural poor population (3046万) and incidence (3.1%) at the end of 2017.",
-         "notes": "Accessed through 农村科技报 citing 人民日报 and NBS; the date is the "
-                  "outlet's."},
-        {"source_id": "nbs-2018-rural-poverty",
-         "title": "国家统计局: 2018年末全国农村贫困人口 (release of 2019-02-15)",
-         "publisher": "National Bureau of Statistics of China (国家统计局)",
-         "date": "2019-02-15",
-         "url": "http://www.herich.com.cn/zixun/caijingshishi/2019-02-15/412570.html",
-         "licence": NBS_LICENCE,
-         "usage": "Rural poor population (1660万) and incidence (1.7%) at the end of 2018.",
-         "notes": "Accessed through a reprint."},
+        {
+            "source_id": SEED_000,
+            "title": "脱贫攻坚数字说 (newspaper page)",
+            "publisher": "Zhejiang newspaper (title of the paper not given in the text)",
+            "date": "2020-11",
+            "url": "",
+            "licence": SEED_LICENCE,
+            "usage": "Seed document: national milestones (832 counties in 22 provinces, 2012 and "
+            "2019 poverty levels, the claim of more than 10 million fewer poor each year "
+            "from 2014) and Zhejiang's cooperation figures.",
+            "notes": "Partly garbled (the timeline repeats its years). Cited by file stem and "
+            "section heading plus paragraph number.",
+        },
+        {
+            "source_id": "001_9ed40eef2d8fa05b",
+            "title": "浙江省扶贫开发与东西部扶贫协作 (provincial exhibition text)",
+            "publisher": "Zhejiang provincial exhibition (issuer not named in the text)",
+            "date": "2019/2020",
+            "url": "",
+            "licence": SEED_LICENCE,
+            "usage": "Seed document: Zhejiang's own poverty figures and its pairing with 80 "
+            "counties in four provinces.",
+            "notes": "Cited by file stem and locator.",
+        },
+        {
+            "source_id": "002_8cd093aefbb5a1ad",
+            "title": "助脱贫攻坚完美收官 浙江对口帮扶4省80个贫困县全部脱贫摘帽",
+            "publisher": "凤凰网浙江 (ifeng.com Zhejiang)",
+            "date": "2020",
+            "url": "",
+            "licence": SEED_LICENCE,
+            "usage": "Seed document: all 80 paired counties exited; figures for Guizhou, "
+            "Sichuan, Hubei and Jilin.",
+            "notes": "Cited by file stem and locator.",
+        },
+        {
+            "source_id": SEED_003,
+            "title": "832个贫困县全部脱贫摘帽",
+            "publisher": "经济日报 (Economic Daily)",
+            "date": "2021",
+            "url": "",
+            "licence": SEED_LICENCE,
+            "usage": "Seed document: batch sizes 28/125/283 and the 52 counties left in 2020; "
+            "the statement that all rural poor left poverty by end-2020, used for the "
+            "2020 row of rural_poverty (section 确定脱贫攻坚主战场, paragraph 2).",
+            "notes": "Cited by file stem and locator.",
+        },
+        {
+            "source_id": "004_82f31e7af244f72f",
+            "title": "大山深处有大爱——杭州市黔东南州扶贫协作纪实",
+            "publisher": "unknown (report on Hangzhou's aid to Qiandongnan)",
+            "date": "2020",
+            "url": "",
+            "licence": SEED_LICENCE,
+            "usage": "Seed document: Hangzhou's cooperation with Qiandongnan prefecture.",
+            "notes": "Opening paragraphs are cut. Cited by file stem and locator.",
+        },
+        {
+            "source_id": SRC_EXIT,
+            "title": "832个国家贫困县历年摘帽名单",
+            "publisher": "transcription of the yearly exit announcements (State Council Leading "
+            "Group Office of Poverty Alleviation and Development and provincial "
+            "governments); spreadsheet from github.com/Clebeech/ds_project, commit "
+            "58576a288dbf44ce0b6d8ecc4a5278e69df88320, sheet 原始名单",
+            "date": "2016/2020",
+            "url": "https://github.com/Clebeech/ds_project/tree/"
+            "58576a288dbf44ce0b6d8ecc4a5278e69df88320",
+            "licence": "none stated; the content is a list of facts from government announcements",
+            "usage": "Which counties exited in which batch, the stated count per province and "
+            "batch, and the batch totals; basis of counties, provinces, exit_batches "
+            "and exit_batch_provinces. Vendored as curation/raw/exit-lists/"
+            "exit_lists_sheet_verbatim.csv.",
+            "notes": exit_notes,
+        },
+        {
+            "source_id": SRC_CODES,
+            "title": "areacodes: PRC administrative division codes 1981-2024 (民政部 code lists "
+            "and change notices)",
+            "publisher": "yescallop/areacodes (compiled from Ministry of Civil Affairs "
+            "publications)",
+            "date": "2024",
+            "url": "https://github.com/yescallop/areacodes/tree/"
+            "eed219a0678d36bacaa717f62443b10e869f0291",
+            "licence": "CC0-1.0",
+            "usage": "The end-2014 county-level code list (vendored as data/mca_codes_2014.csv) "
+            "against which every county code and name is checked, and the code "
+            "history used to give each county's 2024 code and name.",
+            "notes": codes_notes,
+        },
+        {
+            "source_id": SRC_REGIONS,
+            "title": "东西中部和东北地区划分方法",
+            "publisher": "National Bureau of Statistics of China (国家统计局)",
+            "date": "2011-06-13",
+            "url": "",
+            "licence": "official classification (facts)",
+            "usage": "The region column of provinces (east, central, west, northeast).",
+            "notes": "No supplied source gives a region for each province, so the standard NBS "
+            "classification is applied by the curator. It has four regions: Jilin and "
+            "Heilongjiang are 'northeast' (in the older three-region scheme they would "
+            "be 'central'); Hebei and Hainan are 'east'.",
+        },
+        {
+            "source_id": "nbs-2020-01-23",
+            "title": "国家统计局: 2019年全国农村贫困人口 (release of 2020-01-23)",
+            "publisher": "National Bureau of Statistics of China (国家统计局)",
+            "date": "2020-01-23",
+            "url": "http://zylgz.com/guonei/16400.html",
+            "licence": NBS_LICENCE,
+            "usage": "Rural poor population and incidence at the end of 2012 and 2019, and the "
+            "2019 reduction.",
+            "notes": "Original NBS page not available offline; accessed through a reprint of "
+            "人民日报 2020-01-25.",
+        },
+        {
+            "source_id": "nbs-70yr-report-15",
+            "title": "新中国成立70周年经济社会发展成就系列报告之十五",
+            "publisher": "National Bureau of Statistics of China (国家统计局)",
+            "date": "2019-08-12",
+            "url": "https://yhhmip.com/system/2019/08/13/030144108.shtml",
+            "licence": NBS_LICENCE,
+            "usage": "Yearly reductions of the rural poor 2013-2018; the 2013 reduction (1650) "
+            "gives the derived 2013 population 9899 - 1650 = 8249.",
+            "notes": "Accessed through a reprint.",
+        },
+        {
+            "source_id": "nbs-2013-rural-poverty",
+            "title": "国家统计局: 2013年农村贫困监测结果 (as reported by 经济日报 2014-10-15)",
+            "publisher": "National Bureau of Statistics of China (国家统计局)",
+            "date": "2014-10-15",
+            "url": "http://paper.ce.cn/jjrb/html/2014-10/15/content_218296.htm",
+            "licence": NBS_LICENCE,
+            "usage": "Rural poverty incidence at the end of 2013 (8.5%).",
+            "notes": "Accessed through 经济日报 2014-10-15; the date is the outlet's.",
+        },
+        {
+            "source_id": "nbs-2014-rural-poverty",
+            "title": "国家统计局: 2014年农村贫困人口与贫困发生率 (as reported by 新华社 2015-10-16)",
+            "publisher": "National Bureau of Statistics of China (国家统计局)",
+            "date": "2015-10-16",
+            "url": "http://guangzhou.baogaosu.com/xinwen/%E5%86%9C%E6%9D%91%E8%B4%AB%E5%9B%B0"
+            "%E4%BA%BA%E5%8F%A3%E5%87%8F%E5%B0%91/39042373",
+            "licence": NBS_LICENCE,
+            "usage": "Rural poor population (7017万) and incidence (7.2%) at the end of 2014.",
+            "notes": "Accessed through a reprint of a 新华社 report citing the NBS website; the "
+            "date is the outlet's.",
+        },
+        {
+            "source_id": "nbs-2015-communique",
+            "title": "2015年国民经济和社会发展统计公报",
+            "publisher": "National Bureau of Statistics of China (国家统计局)",
+            "date": "2016-02-29",
+            "url": "http://j.people.com.cn/n3/2016/0301/c94475-9023361.html",
+            "licence": NBS_LICENCE,
+            "usage": "Rural poor population (5575万) and incidence (5.7%) at the end of 2015.",
+            "notes": "Accessed through 人民网日本語版 2016-03-01 (Japanese-language report citing "
+            "the communiqué).",
+        },
+        {
+            "source_id": "nbs-2016-report",
+            "title": "国家统计局: 农村贫困状况报告 (2016 figures; reprint of 2017-07)",
+            "publisher": "National Bureau of Statistics of China (国家统计局)",
+            "date": "2017-07",
+            "url": "http://edu.cnhubei.com/xw/gn/201707/t3857990.shtml",
+            "licence": NBS_LICENCE,
+            "usage": "Rural poor population (4335万) and incidence (4.5%) at the end of 2016.",
+            "notes": "Accessed through a reprint; the date is the reprint's.",
+        },
+        {
+            "source_id": "nbs-2017-rural-poverty",
+            "title": "国家统计局: 2017年末全国农村贫困人口 (as reported by 农村科技报 2018-02-07)",
+            "publisher": "National Bureau of Statistics of China (国家统计局)",
+            "date": "2018-02-07",
+            "url": "http://eb.nkb.com.cn/nykjb/20180207/html/content_20180207001001.htm",
+            "licence": NBS_LICENCE,
+            "usage": "Rural poor population (3046万) and incidence (3.1%) at the end of 2017.",
+            "notes": "Accessed through 农村科技报 citing 人民日报 and NBS; the date is the "
+            "outlet's.",
+        },
+        {
+            "source_id": "nbs-2018-rural-poverty",
+            "title": "国家统计局: 2018年末全国农村贫困人口 (release of 2019-02-15)",
+            "publisher": "National Bureau of Statistics of China (国家统计局)",
+            "date": "2019-02-15",
+            "url": "http://www.herich.com.cn/zixun/caijingshishi/2019-02-15/412570.html",
+            "licence": NBS_LICENCE,
+            "usage": "Rural poor population (1660万) and incidence (1.7%) at the end of 2018.",
+            "notes": "Accessed through a reprint.",
+        },
     ]
     return rows
 
@@ -601,23 +729,71 @@ def build_sources(counties: list[dict]) -> list[dict]:
 # ---------------------------------------------------------------- output
 
 TABLES = {
-    "counties": ["county_id", "code", "name", "name_as_listed", "province_code",
-                 "province_name", "prefecture_name", "exit_batch_year", "current_code",
-                 "current_name", "change_by_2024", "match_method", "code_note", "source_id",
-                 "source_locator"],
-    "provinces": ["province_code", "name_zh", "short_name_zh", "name_en", "region",
-                  "county_count", "source_id", "region_source_id"],
-    "exit_batches": ["batch_year", "counties_exited", "cumulative", "remaining", "source_id",
-                     "source_locator"],
-    "exit_batch_provinces": ["batch_year", "province_code", "province_name", "count_stated",
-                             "source_id", "source_locator"],
-    "rural_poverty": ["year", "poor_population_10k", "incidence_pct", "reduction_10k",
-                      "population_status", "incidence_status", "reduction_status",
-                      "source_id", "incidence_source_id", "reduction_source_id", "note"],
-    "mca_codes_2014": ["code", "name", "province_code", "province_name", "prefecture_name",
-                       "source_id"],
-    "sources": ["source_id", "title", "publisher", "date", "url", "licence", "usage",
-                "notes"],
+    "counties": [
+        "county_id",
+        "code",
+        "name",
+        "name_as_listed",
+        "province_code",
+        "province_name",
+        "prefecture_name",
+        "exit_batch_year",
+        "current_code",
+        "current_name",
+        "change_by_2024",
+        "match_method",
+        "code_note",
+        "source_id",
+        "source_locator",
+    ],
+    "provinces": [
+        "province_code",
+        "name_zh",
+        "short_name_zh",
+        "name_en",
+        "region",
+        "county_count",
+        "source_id",
+        "region_source_id",
+    ],
+    "exit_batches": [
+        "batch_year",
+        "counties_exited",
+        "cumulative",
+        "remaining",
+        "source_id",
+        "source_locator",
+    ],
+    "exit_batch_provinces": [
+        "batch_year",
+        "province_code",
+        "province_name",
+        "count_stated",
+        "source_id",
+        "source_locator",
+    ],
+    "rural_poverty": [
+        "year",
+        "poor_population_10k",
+        "incidence_pct",
+        "reduction_10k",
+        "population_status",
+        "incidence_status",
+        "reduction_status",
+        "source_id",
+        "incidence_source_id",
+        "reduction_source_id",
+        "note",
+    ],
+    "mca_codes_2014": [
+        "code",
+        "name",
+        "province_code",
+        "province_name",
+        "prefecture_name",
+        "source_id",
+    ],
+    "sources": ["source_id", "title", "publisher", "date", "url", "licence", "usage", "notes"],
 }
 
 
@@ -651,14 +827,20 @@ def build(raw: Path = RAW) -> dict[str, bytes]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--check", action="store_true",
-                        help="exit 1 if the committed files differ from a fresh build")
+    parser.add_argument(
+        "--check",
+        action="store_true",
+        help="exit 1 if the committed files differ from a fresh build",
+    )
     parser.add_argument("--out", type=Path, default=DATA, help="output folder (default data/)")
     args = parser.parse_args(argv)
     outputs = build()
     if args.check:
-        stale = [name for name, content in outputs.items()
-                 if not (args.out / name).is_file() or (args.out / name).read_bytes() != content]
+        stale = [
+            name
+            for name, content in outputs.items()
+            if not (args.out / name).is_file() or (args.out / name).read_bytes() != content
+        ]
         for name in stale:
             print(f"{args.out / name}: differs from a fresh build", file=sys.stderr)
         return 1 if stale else 0

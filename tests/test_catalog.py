@@ -268,3 +268,40 @@ def test_catalog_index_round_trips(catalog: Path) -> None:
     index: dict[str, Any] = json.loads((catalog / "index.json").read_text())
     assert index["format"] == 1
     assert sorted(index["packages"]) == ["demo"]
+
+
+def test_cli_publish_and_get(tmp_path: Path, releases: dict[str, Path]) -> None:
+    from click.testing import CliRunner
+
+    from opendata.cli import main
+
+    runner = CliRunner()
+    cat = str(tmp_path / "cat")
+    first = runner.invoke(main, ["publish", str(releases["1.0.0"]), "--to", cat])
+    assert (first.exit_code, first.output) == (0, f"published {cat}/demo/1.0.0\n")
+    second = runner.invoke(main, ["publish", str(releases["1.0.0"]), "--to", cat])
+    assert second.exit_code == 1
+    assert "already published" in second.output
+    got = runner.invoke(main, ["get", cat, "demo@1.0.0", "--to", str(tmp_path / "d")])
+    assert (got.exit_code, got.output) == (0, f"got {tmp_path}/d/demo-1.0.0\n")
+    missing = runner.invoke(main, ["get", cat, "demo@2.0.0", "--to", str(tmp_path / "d")])
+    assert missing.exit_code == 1
+
+
+def test_zip_bomb_is_refused_before_unpacking(catalog: Path, tmp_path: Path) -> None:
+    src = catalog / "demo" / "1.1.0" / "demo-1.1.0.zip"
+    big = (b"0" * (1 << 20), stat.S_IFREG | 0o644)
+    replace_zip(catalog, "1.1.0", rezip_with(src, [("demo-1.1.0/big.bin", *big)], tmp_path))
+    with pytest.raises(Refused, match=r"more than the \d+ its index lists"):
+        get(catalog, "demo", tmp_path / "d")
+    assert not (tmp_path / "d").exists()
+
+
+def test_a_hostile_index_cannot_steer_the_target(catalog: Path, tmp_path: Path) -> None:
+    index = json.loads((catalog / "index.json").read_text())
+    demo = index["packages"]["demo"]
+    demo["versions"] = {"../../escape": demo["versions"]["1.1.0"]}
+    (catalog / "index.json").write_text(json.dumps(index))
+    with pytest.raises(Refused, match=r"unsafe package name or version"):
+        get(catalog, "demo", tmp_path / "work" / "d")
+    assert not (tmp_path / "work").exists()

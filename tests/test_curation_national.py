@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import importlib.util
+import itertools
 import json
 import subprocess
 import sys
@@ -15,11 +16,23 @@ import pytest
 REPO = Path(__file__).resolve().parent.parent
 SCRIPT = REPO / "curation" / "build_national.py"
 DATA = REPO / "data"
-TABLES = ["counties", "provinces", "exit_batches", "exit_batch_provinces", "rural_poverty",
-          "mca_codes_2014", "sources"]
+TABLES = [
+    "counties",
+    "provinces",
+    "exit_batches",
+    "exit_batch_provinces",
+    "rural_poverty",
+    "mca_codes_2014",
+    "sources",
+]
 NO_CODE_UNITS = {"冷湖行委", "茫崖行委", "大柴旦行委"}
-SEEDS = {"000_0c51b0915f9b621d", "001_9ed40eef2d8fa05b", "002_8cd093aefbb5a1ad",
-         "003_4ed3c3f521ce072d", "004_82f31e7af244f72f"}
+SEEDS = {
+    "000_0c51b0915f9b621d",
+    "001_9ed40eef2d8fa05b",
+    "002_8cd093aefbb5a1ad",
+    "003_4ed3c3f521ce072d",
+    "004_82f31e7af244f72f",
+}
 
 
 def load(name: str) -> list[dict[str, str]]:
@@ -78,7 +91,8 @@ def test_batch_sizes() -> None:
     assert sizes == {"2016": 28, "2017": 125, "2018": 283, "2019": 344, "2020": 52}
     batches = {r["batch_year"]: r for r in load("exit_batches")}
     assert {y: int(r["counties_exited"]) for y, r in batches.items()} == {
-        y: n for y, n in sizes.items()}
+        y: n for y, n in sizes.items()
+    }
     assert [int(batches[y]["remaining"]) for y in sorted(batches)] == [804, 679, 396, 52, 0]
 
 
@@ -127,8 +141,10 @@ def test_known_errors_of_raw_materials_are_corrected() -> None:
 
 def test_stated_province_batch_counts_equal_names() -> None:
     listed = Counter((r["exit_batch_year"], r["province_code"]) for r in load("counties"))
-    stated = {(r["batch_year"], r["province_code"]): int(r["count_stated"])
-              for r in load("exit_batch_provinces")}
+    stated = {
+        (r["batch_year"], r["province_code"]): int(r["count_stated"])
+        for r in load("exit_batch_provinces")
+    }
     assert stated == dict(listed)
 
 
@@ -137,13 +153,14 @@ def test_rural_poverty_series() -> None:
     assert [int(r["year"]) for r in rows] == list(range(2012, 2021))
     pop = [int(r["poor_population_10k"]) for r in rows]
     inc = [float(r["incidence_pct"]) for r in rows]
-    assert all(a > b for a, b in zip(pop, pop[1:]))
-    assert all(a > b for a, b in zip(inc, inc[1:]))
+    assert all(a > b for a, b in itertools.pairwise(pop))
+    assert all(a > b for a, b in itertools.pairwise(inc))
     assert all(0 <= x <= 100 for x in inc)
     assert rows[0]["reduction_10k"] == ""
-    for prev, row in zip(rows, rows[1:]):
+    for prev, row in itertools.pairwise(rows):
         assert int(row["reduction_10k"]) == int(prev["poor_population_10k"]) - int(
-            row["poor_population_10k"])
+            row["poor_population_10k"]
+        )
     assert all(int(r["reduction_10k"]) > 1000 for r in rows if 2014 <= int(r["year"]) <= 2019)
     assert (pop[-1], inc[-1]) == (0, 0.0)
     assert rows[-1]["source_id"] == "003_4ed3c3f521ce072d"
@@ -154,8 +171,12 @@ def test_every_source_id_exists_and_seeds_are_listed() -> None:
     assert SEEDS <= ids
     for name in TABLES[:-1]:
         for r in load(name):
-            for col in ("source_id", "incidence_source_id", "reduction_source_id",
-                        "region_source_id"):
+            for col in (
+                "source_id",
+                "incidence_source_id",
+                "reduction_source_id",
+                "region_source_id",
+            ):
                 if r.get(col):
                     assert r[col] in ids, (name, col, r[col])
 

@@ -255,3 +255,37 @@ def test_renderers_agree_with_the_dict(old: Path, tmp_path: Path) -> None:
     md = render_diff(d, "markdown")
     assert "| code=53 | counties | 88 | 87 |" in md
     assert "Implied version bump: **minor**" in md
+
+
+def test_cli_diff_formats_and_exit_codes(old: Path, tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from opendata.cli import main
+
+    new = write_package(tmp_path / "new", ROWS[:2])
+    runner = CliRunner()
+    text = runner.invoke(main, ["diff", str(old), str(new)])
+    assert text.exit_code == 0
+    assert text.output.splitlines()[:3] == [
+        "demo 1.0.0 → 1.0.0: implied bump major",
+        "provinces: changed [major] +0 −1 ~0 rows (3 → 2)",
+        "  - code=53, name=Yunnan, counties=88, share=10.6",
+    ]
+    as_json = runner.invoke(main, ["diff", str(old), str(new), "--format", "json"])
+    assert json.loads(as_json.output)["bump"] == "major"
+    md = runner.invoke(main, ["diff", str(old), str(new), "--format", "markdown"])
+    assert md.output.startswith("## Data diff: demo 1.0.0 → 1.0.0")
+    missing = runner.invoke(main, ["diff", str(tmp_path / "nope"), str(new)])
+    assert missing.exit_code == 2
+    assert missing.output.startswith("error: ")
+
+
+def test_a_broken_csv_is_diffed_as_text_with_a_note(old: Path, tmp_path: Path) -> None:
+    new = write_package(tmp_path / "new")
+    (new / "data" / "provinces.csv").write_bytes(
+        b"code,name,counties,share\n11,Beijing,0\n52,Gu\xffizhou,66,7.9\n53,Yunnan,88,10.6,x\n"
+    )
+    r = diff_packages(old, new).resources[0]
+    assert r.notes and "compared as text" in r.notes[0]
+    changed = {tuple(c.key.values()): sorted(c.cells) for c in r.rows_changed}
+    assert changed == {("11",): ["share"], ("52",): ["name"]}

@@ -319,7 +319,7 @@ def test_build_refuses_an_invalid_package(tmp_path: Path, source_date: None) -> 
 
 def test_build_refuses_a_missing_version(tmp_path: Path, source_date: None) -> None:
     pkg = write_package(tmp_path / "pkg", version="latest")
-    with pytest.raises(Refused, match=r"not semver"):
+    with pytest.raises(Refused, match=r"version .latest. is not semver"):
         build(pkg, tmp_path / "dist")
 
 
@@ -332,3 +332,50 @@ def test_load_release_is_typed(repo: Path, tmp_path: Path, source_date: None) ->
     assert str(df["exited"].dtype).startswith("datetime64")
     assert df["code"].tolist() == ["11", "52", "53"]  # codes stay strings
     assert df["exited"].isna().tolist() == [False, False, True]
+
+
+# --- command line --------------------------------------------------------------------------
+
+
+def test_cli_release_check_and_build(repo: Path, tmp_path: Path, source_date: None) -> None:
+    from click.testing import CliRunner
+
+    from opendata.cli import main
+
+    runner = CliRunner()
+    ok = runner.invoke(main, ["release", "check", "--base", "v1.0.0", "--repo", str(repo)])
+    assert (ok.exit_code, ok.output.split(":")[0]) == (0, "release check passed")
+    write_package(repo, ROWS[:2])
+    bad = runner.invoke(main, ["release", "check", "--base", "v1.0.0", "--repo", str(repo)])
+    assert bad.exit_code == 1
+    assert "need a major bump (set version to at least 2.0.0)" in bad.output
+    as_json = runner.invoke(
+        main, ["release", "check", "--base", "v1.0.0", "--repo", str(repo), "--format", "json"]
+    )
+    assert json.loads(as_json.output)["required"] == "major"
+    norev = runner.invoke(main, ["release", "check", "--base", "nope", "--repo", str(repo)])
+    assert norev.exit_code == 2
+    git(repo, "checkout", "-q", "--", ".")
+    out = str(tmp_path / "dist")
+    built = runner.invoke(main, ["build", str(repo), "--out", out])
+    assert built.exit_code == 0, built.output
+    assert built.output == f"built {out}/demo-1.0.0 and {out}/demo-1.0.0.zip\n"
+    again = runner.invoke(main, ["build", str(repo), "--out", out])
+    assert again.exit_code == 1
+    assert "release demo-1.0.0 already exists" in again.output
+
+
+def test_a_release_diffs_clean_against_its_source(
+    repo: Path, tmp_path: Path, source_date: None
+) -> None:
+    from opendata.diff import diff_packages
+
+    out = build(repo, tmp_path / "dist")
+    # hash, bytes, created and inlined schemas are build artefacts, not changes.
+    assert not diff_packages(repo, out).changed
+    assert not diff_packages(tmp_path / "dist" / "demo-1.0.0.zip", repo).changed
+    rows = [r[:] for r in ROWS]
+    rows[0][1] = "Peking"
+    write_package(repo, rows)
+    d = diff_packages(tmp_path / "dist" / "demo-1.0.0.zip", repo)
+    assert d.resources[0].rows_changed[0].cells == {"name": ("Beijing", "Peking")}

@@ -14,7 +14,7 @@ import re
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime, time
+from datetime import UTC, date, datetime, time
 from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any
 
@@ -170,10 +170,9 @@ def _date_parser(fmt: str) -> Callable[[str], Any]:
 
 
 def _naive(value: datetime) -> datetime:
-    from datetime import timezone
 
     if value.tzinfo is not None:
-        return value.astimezone(timezone.utc).replace(tzinfo=None)
+        return value.astimezone(UTC).replace(tzinfo=None)
     return value
 
 
@@ -219,7 +218,14 @@ def _json_like_parser(ftype: str, d: dict[str, Any]) -> Callable[[str], Any]:
         if ftype == "list":
             return cell
         if ftype == "duration":
-            return cell if re.fullmatch(r"P(?!$)(\d+Y)?(\d+M)?(\d+W)?(\d+D)?(T(?=\d)(\d+H)?(\d+M)?(\d+(\.\d+)?S)?)?", cell) else _INVALID
+            return (
+                cell
+                if re.fullmatch(
+                    r"P(?!$)(\d+Y)?(\d+M)?(\d+W)?(\d+D)?(T(?=\d)(\d+H)?(\d+M)?(\d+(\.\d+)?S)?)?",
+                    cell,
+                )
+                else _INVALID
+            )
         if ftype == "geopoint":
             parts = cell.split(",")
             try:
@@ -291,7 +297,9 @@ def parse_column(field: Field, column: pa.Array, missing_values: list[str]) -> P
 
     target = arrow_type(field)
     if missing_values:
-        missing = pc.fill_null(pc.is_in(column, value_set=pa.array(missing_values, pa.string())), True)
+        missing = pc.fill_null(
+            pc.is_in(column, value_set=pa.array(missing_values, pa.string())), True
+        )
     else:
         missing = pc.is_null(column)
     any_missing = pc.any(missing).as_py() or False
@@ -314,7 +322,9 @@ def _fast_cast(field: Field, text: pa.Array, target: pa.DataType) -> pa.Array | 
     import pyarrow.compute as pc
 
     d = field.descriptor
-    plain_number = not any(k in d for k in ("groupChar", "decimalChar")) and d.get("bareNumber", True)
+    plain_number = not any(k in d for k in ("groupChar", "decimalChar")) and d.get(
+        "bareNumber", True
+    )
     try:
         if field.type == "integer" and plain_number:
             return pc.cast(text, pa.int64())
@@ -332,7 +342,10 @@ def _fast_cast(field: Field, text: pa.Array, target: pa.DataType) -> pa.Array | 
             ok = pc.match_substring_regex(text, r"^\d{4}-\d{2}-\d{2}$")
             if pc.all(pc.or_(ok, pc.is_null(text))).as_py() is False:
                 return None
-            return pc.cast(pc.strptime(text, format="%Y-%m-%d", unit="s"), pa.date32())
+            values = _strict_iso_dates(text)
+            if pc.any(pc.and_(pc.is_null(values), pc.is_valid(text))).as_py():
+                return None
+            return values
         if field.type == "year":
             ok = pc.match_substring_regex(text, r"^\d{4}$")
             if pc.all(pc.or_(ok, pc.is_null(text))).as_py() is False:
@@ -365,10 +378,7 @@ def _parse_with_residue(
             plain = pc.fill_null(pc.match_substring_regex(text, pattern), False)
             plain_text = pc.if_else(plain, text, pa.scalar(None, pa.string()))
             if field.type == "date":
-                fast_values = pc.cast(
-                    pc.strptime(plain_text, format="%Y-%m-%d", unit="s", error_is_null=True),
-                    pa.date32(),
-                )
+                fast_values = _strict_iso_dates(plain_text)
             else:
                 fast_values = pc.cast(plain_text, target)
     if fast_values is None:
@@ -394,6 +404,18 @@ def _parse_with_residue(
     residue_bad = pc.fill_null(pc.take(pa.array(bad, pa.bool_()), index), False)
     values = pc.if_else(residue, residue_values, fast_values)
     return Parsed(values, missing, residue_bad)
+
+
+def _strict_iso_dates(text: pa.Array) -> pa.Array:
+    """Parse YYYY-MM-DD; null where the text is no real date (pyarrow rolls 02-30 over to March)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    stamps = pc.strptime(text, format="%Y-%m-%d", unit="s", error_is_null=True)
+    same = pc.equal(pc.strftime(stamps, format="%Y-%m-%d"), text)
+    return pc.cast(
+        pc.if_else(pc.fill_null(same, False), stamps, pa.scalar(None, stamps.type)), pa.date32()
+    )
 
 
 def _to_arrow(values: list[Any], target: pa.DataType) -> pa.Array:

@@ -176,7 +176,9 @@ def collect_checks(package: Package) -> tuple[list[Check], list[tuple[str | None
     checks: list[Check] = []
     problems: list[tuple[str | None, str]] = []
     seen: set[str] = set()
-    sources = [(r.name, r.checks, r.checks_path) for r in package.resources]
+    sources: list[tuple[str | None, list[dict[str, Any]], str | None]] = [
+        (r.name, r.checks, r.checks_path) for r in package.resources
+    ]
     sources.append((None, package.checks, package.checks_path))
     for resource, declared, where in sources:
         for raw in declared:
@@ -189,7 +191,9 @@ def collect_checks(package: Package) -> tuple[list[Check], list[tuple[str | None
                 problems.append((where, f"check id {check.id!r} is declared twice"))
                 continue
             if not package.has(check.resource):
-                problems.append((where, f"check {check.id!r} names unknown resource {check.resource!r}"))
+                problems.append(
+                    (where, f"check {check.id!r} names unknown resource {check.resource!r}")
+                )
                 continue
             seen.add(check.id)
             checks.append(check)
@@ -214,7 +218,7 @@ def _number(value: Any, frames: Frames, default_resource: str) -> Any:
     frame = _select(frames[ref], value.get("where"))
     agg = value.get("aggregate", "sum")
     if agg == "count":
-        return int(len(frame))
+        return len(frame)
     column = frame[str(value["column"])]
     if agg == "distinct":
         return int(column.nunique(dropna=True))
@@ -279,7 +283,7 @@ def evaluate(check: Check, frames: Frames) -> Outcome:
 
     if check.type == "distinct-count":
         cols = _as_list(s["column"])
-        n = int(len(frame[cols].dropna().drop_duplicates()))
+        n = len(frame[cols].dropna().drop_duplicates())
         ok = True
         expected = {}
         for key, test in (("equals", n.__eq__), ("min", n.__ge__), ("max", n.__le__)):
@@ -333,7 +337,9 @@ def evaluate(check: Check, frames: Frames) -> Outcome:
             return Outcome(
                 not bad.any(),
                 failing_rows=bad.reindex(frame.index, fill_value=False),
-                row_details=_prev_details(ordered, frame, expected_total, actual, "expected", "actual"),
+                row_details=_prev_details(
+                    ordered, frame, expected_total, actual, "expected", "actual"
+                ),
             )
         expected_diff = col.shift(1) - col
         actual = ordered[s["equals"]]
@@ -352,7 +358,11 @@ def evaluate(check: Check, frames: Frames) -> Outcome:
         target = _operand(frame, s["equals"])
         value = (num / den) * float(s.get("scale", 1))
         if "round" in s:
-            value = value.round(int(s["round"])) if isinstance(value, pd.Series) else round(value, int(s["round"]))
+            value = (
+                value.round(int(s["round"]))
+                if isinstance(value, pd.Series)
+                else round(value, int(s["round"]))
+            )
         if isinstance(value, pd.Series) or isinstance(target, pd.Series):
             diff = (value - target).abs()
             bad = ~(diff <= tol + 1e-9).fillna(False).astype(bool)
@@ -385,16 +395,18 @@ def evaluate(check: Check, frames: Frames) -> Outcome:
             expected=sorted(want, key=str),
             actual=sorted(actual_set, key=str),
             groups=[
-                {"missing": sorted(want - actual_set, key=str), "unexpected": sorted(actual_set - want, key=str)}
+                {
+                    "missing": sorted(want - actual_set, key=str),
+                    "unexpected": sorted(actual_set - want, key=str),
+                }
             ],
         )
 
     if check.type == "consistent":
-        key = _as_list(s["key"])
+        keys = _as_list(s["key"])
         col = s["column"]
-        sub = frame[[*key, col]]
-        counts = sub.drop_duplicates().groupby(key, dropna=False)[col].transform("size")
-        bad = (counts > 1).reindex(frame.index, fill_value=False)
+        distinct = frame.groupby(keys, dropna=False)[col].transform(lambda v: v.nunique(dropna=False))
+        bad = (distinct > 1).astype(bool)
         return Outcome(
             not bool(bad.any()),
             failing_rows=bad,
@@ -413,7 +425,12 @@ def evaluate(check: Check, frames: Frames) -> Outcome:
 
 
 def _prev_details(
-    ordered: pd.DataFrame, frame: pd.DataFrame, expected: pd.Series, actual: pd.Series, ek: str, ak: str
+    ordered: pd.DataFrame,
+    frame: pd.DataFrame,
+    expected: pd.Series,
+    actual: pd.Series,
+    ek: str,
+    ak: str,
 ) -> Callable[[int], dict[str, Any]]:
     def details(i: int) -> dict[str, Any]:
         label = frame.index[i]

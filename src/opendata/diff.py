@@ -372,22 +372,29 @@ def _read_rows(resource: Resource, notes: list[str]) -> tuple[list[str], list[tu
     try:
         table = read_table(resource)
     except OpendataError as exc:
-        import pyarrow as pa
-        from pyarrow import csv
-
         notes.append(f"{resource.name}: compared as text because it does not parse ({exc})")
-        if resource.fullpath is None:
-            raise
-        names = [f.name for f in resource.fields]
-        table = csv.read_csv(
-            resource.fullpath,
-            read_options=csv.ReadOptions(encoding=resource.encoding),
-            convert_options=csv.ConvertOptions(
-                column_types=dict.fromkeys(names, pa.string()), strings_can_be_null=False
-            ),
-        )
+        return _read_text_rows(resource)
     columns = [table.column(i).to_pylist() for i in range(table.num_columns)]
     return list(table.column_names), list(zip(*columns, strict=True))
+
+
+def _read_text_rows(resource: Resource) -> tuple[list[str], list[tuple[Any, ...]]]:
+    """A tolerant read of a broken CSV: bad bytes replaced, rows fitted to the header."""
+    import csv
+
+    if resource.fullpath is None or not resource.fullpath.is_file():
+        raise CouldNotRun(f"resource {resource.name!r} has no readable file", path=resource.path)
+    dialect = resource.dialect
+    with resource.fullpath.open(encoding=resource.encoding, errors="replace", newline="") as fh:
+        reader = csv.reader(
+            fh,
+            delimiter=str(dialect.get("delimiter", ",")),
+            quotechar=str(dialect.get("quoteChar", '"')),
+        )
+        header = next(reader, [])
+        width = len(header)
+        rows = [tuple((r + [""] * width)[:width]) for r in reader if r]
+    return header, rows
 
 
 # --- comparing -------------------------------------------------------------------------------

@@ -88,19 +88,27 @@ class Expression:
             for op, comp in zip(node.ops, node.comparators, strict=True):
                 if type(op) not in _COMPARE and not isinstance(op, ast.In | ast.NotIn):
                     raise ExpressionError(f"operator {type(op).__name__} is not allowed")
-                if isinstance(op, ast.In | ast.NotIn) and not isinstance(comp, ast.List | ast.Tuple):
+                if isinstance(op, ast.In | ast.NotIn) and not isinstance(
+                    comp, ast.List | ast.Tuple
+                ):
                     raise ExpressionError("`in` needs a literal list on its right")
                 self._check(comp)
             return
         if isinstance(node, ast.Call):
-            if not isinstance(node.func, ast.Name) or node.func.id not in FUNCTIONS or node.keywords:
+            if (
+                not isinstance(node.func, ast.Name)
+                or node.func.id not in FUNCTIONS
+                or node.keywords
+            ):
                 name = node.func.id if isinstance(node.func, ast.Name) else "that call"
                 raise ExpressionError(
                     f"function {name!r} is not allowed (allowed: {', '.join(FUNCTIONS)})"
                 )
             if node.func.id == "col":
-                if len(node.args) != 1 or not isinstance(node.args[0], ast.Constant) or not isinstance(
-                    node.args[0].value, str
+                if (
+                    len(node.args) != 1
+                    or not isinstance(node.args[0], ast.Constant)
+                    or not isinstance(node.args[0].value, str)
                 ):
                     raise ExpressionError('col() takes one column name in quotes, e.g. col("名称")')
                 self.columns.add(node.args[0].value)
@@ -120,7 +128,7 @@ class Expression:
 
 def _literal(node: ast.AST) -> Any:
     if isinstance(node, ast.UnaryOp) and isinstance(node.operand, ast.Constant):
-        value = node.operand.value
+        value: Any = node.operand.value
         return -value if isinstance(node.op, ast.USub) else value
     assert isinstance(node, ast.Constant)
     return node.value
@@ -158,7 +166,7 @@ class _Evaluator:
             return result
         if isinstance(node, ast.Compare):
             left = self.visit(node.left)
-            result: Any = True
+            verdict: Any = True
             for op, comp in zip(node.ops, node.comparators, strict=True):
                 right = self.visit(comp)
                 if isinstance(op, ast.In | ast.NotIn):
@@ -167,9 +175,9 @@ class _Evaluator:
                         part = ~part if isinstance(part, pd.Series) else not part
                 else:
                     part = _COMPARE[type(op)](left, right)
-                result = _truth(part) if result is True else (result & _truth(part))
+                verdict = _truth(part) if verdict is True else (verdict & _truth(part))
                 left = right
-            return result
+            return verdict
         if isinstance(node, ast.Call):
             assert isinstance(node.func, ast.Name)
             if node.func.id == "col":
@@ -190,7 +198,7 @@ def _truth(value: Any) -> Any:
 def _call(name: str, args: list[Any]) -> Any:
     import pandas as pd
 
-    x = args[0] if args else None
+    x: Any = args[0] if args else None
     series = isinstance(x, pd.Series)
     if name == "abs":
         return x.abs() if series else abs(x)

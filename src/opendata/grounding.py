@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from opendata.errors import CouldNotRun
 from opendata.report import Issue
@@ -35,7 +35,7 @@ def grounded_resources(package: Package) -> list[Resource]:
 
 
 def _source_text(folder: Path, source_id: str) -> str | None:
-    for candidate in sorted(folder.glob(f"{source_id}.*")) + [folder / source_id]:
+    for candidate in [*sorted(folder.glob(f"{source_id}.*")), folder / source_id]:
         if candidate.is_file():
             return candidate.read_text(encoding="utf-8-sig", errors="replace")
     return None
@@ -46,8 +46,11 @@ def ground_facts(package: Package, folder: Path, report: Report) -> list[Issue]:
     import csv
 
     if not folder.is_dir():
-        raise CouldNotRun("sources folder not found", path=str(folder),
-                          hint="pass a folder holding <source_id>.txt files")
+        raise CouldNotRun(
+            "sources folder not found",
+            path=str(folder),
+            hint="pass a folder holding <source_id>.txt files",
+        )
     issues: list[Issue] = []
     resources = grounded_resources(package)
     if not resources:
@@ -68,12 +71,24 @@ def ground_facts(package: Package, folder: Path, report: Report) -> list[Issue]:
                 if source_id not in texts:
                     texts[source_id] = _source_text(folder, source_id)
                 text = texts[source_id]
-                base = {"layer": "grounding", "resource": r.name, "path": r.path, "line": line,
-                        "field": FIGURE_FIELD, "rule": "grounding"}
+                base: dict[str, Any] = {
+                    "layer": "grounding",
+                    "resource": r.name,
+                    "path": r.path,
+                    "line": line,
+                    "field": FIGURE_FIELD,
+                    "rule": "grounding",
+                }
                 if text is None:
-                    issues.append(Issue(code="source-missing", severity="warning",
-                                        message=f"no text for source {source_id!r} in {folder}",
-                                        details={"source_id": source_id}, **base))
+                    issues.append(
+                        Issue(
+                            code="source-missing",
+                            severity="warning",
+                            message=f"no text for source {source_id!r} in {folder}",
+                            details={"source_id": source_id},
+                            **base,
+                        )
+                    )
                     continue
                 checked += 1
                 locator = (record.get(LOCATOR_FIELD) or "").strip()
@@ -87,13 +102,23 @@ def ground_facts(package: Package, folder: Path, report: Report) -> list[Issue]:
                     where = f"paragraph ¶{n}"
                 if _squash(figure) not in _squash(haystack):
                     found_elsewhere = _squash(figure) in _squash(text)
-                    issues.append(Issue(
-                        code="ungrounded-figure",
-                        message=f"{figure!r} does not occur in {where} of {source_id}"
-                        + (" (it occurs elsewhere in the document: fix the locator)" if found_elsewhere else ""),
-                        details={"expected": figure, "source_id": source_id, "locator": locator,
-                                 "elsewhere": found_elsewhere},
-                        **base,
-                    ))
+                    issues.append(
+                        Issue(
+                            code="ungrounded-figure",
+                            message=f"{figure!r} does not occur in {where} of {source_id}"
+                            + (
+                                " (it occurs elsewhere in the document: fix the locator)"
+                                if found_elsewhere
+                                else ""
+                            ),
+                            details={
+                                "expected": figure,
+                                "source_id": source_id,
+                                "locator": locator,
+                                "elsewhere": found_elsewhere,
+                            },
+                            **base,
+                        )
+                    )
     report.notes.append(f"grounding: {checked} figures checked against {folder}")
     return issues

@@ -73,7 +73,12 @@ class Resource:
             ref = dict(fk.get("reference") or {})
             rfields = ref.get("fields")
             ref["fields"] = [rfields] if isinstance(rfields, str) else list(rfields or [])
-            out.append({"fields": [fields] if isinstance(fields, str) else list(fields or []), "reference": ref})
+            out.append(
+                {
+                    "fields": [fields] if isinstance(fields, str) else list(fields or []),
+                    "reference": ref,
+                }
+            )
         return out
 
     @property
@@ -151,7 +156,9 @@ def read_json(path: Path, *, what: str) -> Any:
 def safe_local_path(basepath: Path, relpath: Any, *, what: str, descriptor: Path) -> Path:
     """Resolve a descriptor path inside the package folder; refuse URLs, absolute and escaping paths."""
     if not isinstance(relpath, str) or not relpath:
-        raise CouldNotRun(f"{what} has no valid path", path=str(descriptor), hint="give a relative path")
+        raise CouldNotRun(
+            f"{what} has no valid path", path=str(descriptor), hint="give a relative path"
+        )
     if "://" in relpath:
         raise CouldNotRun(
             f"{what} is remote ({relpath}); only local files inside the package are supported",
@@ -159,7 +166,11 @@ def safe_local_path(basepath: Path, relpath: Any, *, what: str, descriptor: Path
             hint="download it into the package and use a relative path",
         )
     rel = Path(relpath)
-    if rel.is_absolute() or relpath.startswith(("/", "\\")) or (len(relpath) > 1 and relpath[1] == ":"):
+    if (
+        rel.is_absolute()
+        or relpath.startswith(("/", "\\"))
+        or (len(relpath) > 1 and relpath[1] == ":")
+    ):
         raise CouldNotRun(
             f"{what} has an absolute path ({relpath})",
             path=str(descriptor),
@@ -223,7 +234,9 @@ def load_package(source: str | Path) -> Package:
         what = f"resource {name!r}"
         rel = raw.get("path")
         if isinstance(rel, list):
-            raise CouldNotRun(f"{what} has a multipart path, which is not supported", path=str(path))
+            raise CouldNotRun(
+                f"{what} has a multipart path, which is not supported", path=str(path)
+            )
         fullpath = None
         if rel is not None:
             fullpath = safe_local_path(basepath, rel, what=what, descriptor=path)

@@ -392,9 +392,8 @@ def build(
     version = pkg.version
     where = str(pkg.descriptor_path)
     if parse_version(version) is None:
-        raise Refused(
-            f"version {version!r} is not semver X.Y.Z", path=where, hint='set "version": "1.0.0"'
-        )
+        what = "has no version" if version is None else f"version {version!r} is not semver X.Y.Z"
+        raise Refused(f"descriptor {what}", path=where, hint='set "version": "1.0.0"')
     if not NAME.match(pkg.name):
         raise Refused(
             f"package name {pkg.name!r} must be lower-case letters, digits, '.', '-', '_'",
@@ -521,8 +520,8 @@ def _safe_member(name: str) -> bool:
     return all(p not in ("", ".", "..") for p in parts)
 
 
-def safe_extract_zip(zip_path: Path, dest: Path) -> list[str]:
-    """Extract a zip into DEST, refusing members that escape it, links, and duplicates."""
+def safe_extract_zip(zip_path: Path, dest: Path, *, max_bytes: int | None = None) -> list[str]:
+    """Extract a zip into DEST, refusing members that escape it, links, duplicates, and bombs."""
     try:
         zf = zipfile.ZipFile(zip_path)
     except (zipfile.BadZipFile, OSError) as exc:
@@ -546,6 +545,13 @@ def safe_extract_zip(zip_path: Path, dest: Path) -> list[str]:
             if key in seen:
                 raise Refused(f"zip member {name!r} appears twice", path=str(zip_path))
             seen.add(key)
+        total = sum(i.file_size for i in infos)
+        if max_bytes is not None and total > max_bytes:
+            # zipfile never inflates a member past its declared size, so the headers bound it.
+            raise Refused(
+                f"zip unpacks to {total} bytes, more than the {max_bytes} its index lists",
+                path=str(zip_path),
+            )
         dest.mkdir(parents=True, exist_ok=True)
         root = dest.resolve()
         for info in infos:
@@ -676,6 +682,16 @@ def _jinja() -> Any:
     return jinja2.Environment(autoescape=True, undefined=jinja2.ChainableUndefined)
 
 
+def _constraints_text(constraints: Any) -> str:
+    """Field constraints for people: `required, minimum 0`."""
+    if not isinstance(constraints, dict):
+        return ""
+    return ", ".join(
+        k if v is True else f"{k} {json.dumps(v, ensure_ascii=False)}"
+        for k, v in constraints.items()
+    )
+
+
 def _version_page(
     folder: Path, stem: str, previous: str | None, diff: dict[str, Any] | None
 ) -> bytes:
@@ -695,7 +711,11 @@ def _version_page(
         resources.append(
             {
                 **r,
-                "fields": schema.get("fields", []),
+                "fields": [
+                    {**f, "constraints": _constraints_text(f.get("constraints"))}
+                    for f in schema.get("fields", [])
+                    if isinstance(f, dict)
+                ],
                 "primary_key": [pk] if isinstance(pk, str) else pk,
                 "parquet": parquet if (folder / parquet).is_file() else None,
             }
@@ -892,7 +912,8 @@ def get(catalog: str | Path, spec: str, to: str | Path = ".") -> Path:
     catalog = str(catalog)
     name, _, want = spec.partition("@")
     to = Path(to)
-    created_to = not to.exists()
+    # The topmost folder this call creates, removed again on failure so nothing is left behind.
+    created = next((p for p in reversed([to, *to.parents]) if not p.exists()), None)
     to.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=".opendata-get-", dir=to))
     try:
@@ -905,6 +926,9 @@ def get(catalog: str | Path, spec: str, to: str | Path = ".") -> Path:
         if version not in versions:
             known = ", ".join(sorted(versions, key=version_key))
             raise Refused(f"{name} has no version {version} (published: {known})", path=catalog)
+        if not NAME.match(name) or parse_version(version) is None:
+            # Both become a folder name under TO; a hostile index must not steer it elsewhere.
+            raise Refused(f"unsafe package name or version {name!r} {version!r}", path=catalog)
         stem = f"{name}-{version}"
         final = to / stem
         if final.exists():
@@ -919,7 +943,8 @@ def get(catalog: str | Path, spec: str, to: str | Path = ".") -> Path:
                 f"{zmeta['path']} does not match the sha256 in index.json (truncated or tampered)",
                 path=catalog,
             )
-        safe_extract_zip(tmp / "release.zip", tmp / "x")
+        listed_bytes = sum(int(f.get("bytes", 0)) for f in meta.get("files", []))
+        safe_extract_zip(tmp / "release.zip", tmp / "x", max_bytes=listed_bytes)
         top = sorted(p.name for p in (tmp / "x").iterdir())
         if top != [stem]:
             raise Refused(f"the zip must hold one folder {stem}/, found {top}", path=zmeta["path"])
@@ -940,8 +965,8 @@ def get(catalog: str | Path, spec: str, to: str | Path = ".") -> Path:
         os.replace(folder, final)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
-        if created_to:
-            shutil.rmtree(to, ignore_errors=True)
+        if created is not None:
+            shutil.rmtree(created, ignore_errors=True)
         raise
     shutil.rmtree(tmp, ignore_errors=True)
     return final

@@ -31,7 +31,9 @@ def render_github(report: Report) -> str:
             props.append(f"file={_escape_property(issue.path)}")
         if issue.line:
             props.append(f"line={issue.line}")
-        title = issue.code + (f" [{issue.rule}]" if issue.rule and issue.layer == "semantic" else "")
+        title = issue.code + (
+            f" [{issue.rule}]" if issue.rule and issue.layer == "semantic" else ""
+        )
         props.append(f"title={_escape_property(title)}")
         where = f"{issue.field}: " if issue.field else ""
         lines.append(f"::{level} {','.join(props)}::{_escape_data(where + issue.message)}")
@@ -62,8 +64,9 @@ def render_text(report: Report, file: IO[str] | None = None, *, color: bool | No
     from rich.console import Console
     from rich.markup import escape
 
-    console = Console(file=file, highlight=False, no_color=color is False, soft_wrap=True,
-                      force_terminal=color)
+    console = Console(
+        file=file, highlight=False, no_color=color is False, soft_wrap=True, force_terminal=color
+    )
     groups: dict[str, list[Issue]] = {}
     for issue in report.sorted_issues():
         groups.setdefault(issue.resource or "(package)", []).append(issue)

@@ -81,9 +81,15 @@ def _compile(
             outcome = evaluate(check, frames)
         except (ExpressionError, KeyError, TypeError, ValueError, ZeroDivisionError) as exc:
             issues.append(
-                Issue(code="check-error", severity="error", layer="semantic",
-                      resource=check.resource, path=check.declared_in, rule=check.id,
-                      message=f"check {check.id!r} could not run: {exc}")
+                Issue(
+                    code="check-error",
+                    severity="error",
+                    layer="semantic",
+                    resource=check.resource,
+                    path=check.declared_in,
+                    rule=check.id,
+                    message=f"check {check.id!r} could not run: {exc}",
+                )
             )
             return True
         outcomes[check.id] = outcome
@@ -95,7 +101,10 @@ def _compile(
 
 
 def _issues(
-    check: Check, outcome: Outcome, frame: pd.DataFrame, failed_index: list[Any],
+    check: Check,
+    outcome: Outcome,
+    frame: pd.DataFrame,
+    failed_index: list[Any],
     paths: dict[str, str | None],
 ) -> list[Issue]:
     """Findings for one failed check: one per failing row or group, or one for an aggregate."""
@@ -117,15 +126,25 @@ def _issues(
         positions = frame.index.get_indexer(labels)
         for count, pos in enumerate(positions):
             if count >= MAX_ROW_FINDINGS:
-                out.append(Issue(message=f"{check.message} — and {len(positions) - count} more rows",
-                                 details={"more_rows": len(positions) - count}, **base))
+                out.append(
+                    Issue(
+                        message=f"{check.message} — and {len(positions) - count} more rows",
+                        details={"more_rows": len(positions) - count},
+                        **base,
+                    )
+                )
                 break
             details = outcome.row_details(int(pos)) if outcome.row_details else {}
             if claim:
                 details["claim"] = claim
             out.append(
-                Issue(message=_describe(check.message, details), line=int(frame[LINE_COLUMN].iloc[pos]),
-                      row=int(frame[ROW_COLUMN].iloc[pos]), details=details, **base)
+                Issue(
+                    message=_describe(check.message, details),
+                    line=int(frame[LINE_COLUMN].iloc[pos]),
+                    row=int(frame[ROW_COLUMN].iloc[pos]),
+                    details=details,
+                    **base,
+                )
             )
         return out
     if outcome.groups and check.type in ("group-count", "group-sum"):
@@ -135,8 +154,12 @@ def _issues(
                 details["claim"] = claim
             where = ", ".join(f"{k}={v}" for k, v in group["group"].items())
             out.append(
-                Issue(message=f"{check.message} — {where}: expected {group['expected']}, found {group['actual']}",
-                      details=details, line=_first_line(frame, group["group"]), **base)
+                Issue(
+                    message=f"{check.message} — {where}: expected {group['expected']}, found {group['actual']}",
+                    details=details,
+                    line=_first_line(frame, group["group"]),
+                    **base,
+                )
             )
         return out
     details = {"expected": outcome.expected, "actual": outcome.actual}

@@ -254,7 +254,9 @@ class _Reader:
             extra_cells=extras,
         )
 
-    def _batch(self, columns: list[pa.Array], first_row: int, first_line: int) -> tuple[_Batch, int]:
+    def _batch(
+        self, columns: list[pa.Array], first_row: int, first_line: int
+    ) -> tuple[_Batch, int]:
         import numpy as np
         import pyarrow.compute as pc
 
@@ -264,7 +266,11 @@ class _Reader:
         if self.quote:
             for col in columns:
                 if pc.any(pc.match_substring(col, "\n")).as_py():
-                    c = pc.count_substring(col, "\n").to_numpy(zero_copy_only=False).astype(np.int64)
+                    c = (
+                        pc.count_substring(col, "\n")
+                        .to_numpy(zero_copy_only=False)
+                        .astype(np.int64)
+                    )
                     breaks = c if breaks is None else breaks + c
         if breaks is None:
             lines = np.arange(first_line, first_line + n, dtype=np.int64)
@@ -310,21 +316,36 @@ def check_schema(resource: Resource) -> list[Issue]:
     where = resource.schema_path or resource.path
     if resource.schema is None:
         return [
-            Issue(code="schema-error", layer="descriptor", resource=resource.name, path=where,
-                  message=f"resource {resource.name!r} has no schema; add a Table Schema")
+            Issue(
+                code="schema-error",
+                layer="descriptor",
+                resource=resource.name,
+                path=where,
+                message=f"resource {resource.name!r} has no schema; add a Table Schema",
+            )
         ]
     issues = [
-        Issue(code=str(err.type), layer="descriptor", resource=resource.name, path=where,
-              message=f"invalid schema: {err.note}")
+        Issue(
+            code=str(err.type),
+            layer="descriptor",
+            resource=resource.name,
+            path=where,
+            message=f"invalid schema: {err.note}",
+        )
         for err in Schema.validate_descriptor(resource.schema).errors
     ]
     if not issues:
         for f in resource.fields:
             if f.type not in KNOWN_TYPES:
                 issues.append(
-                    Issue(code="field-error", layer="descriptor", resource=resource.name,
-                          path=where, field=f.name,
-                          message=f"invalid schema: field type {f.type!r} is not supported")
+                    Issue(
+                        code="field-error",
+                        layer="descriptor",
+                        resource=resource.name,
+                        path=where,
+                        field=f.name,
+                        message=f"invalid schema: field type {f.type!r} is not supported",
+                    )
                 )
     return issues
 
@@ -338,8 +359,14 @@ class _Findings:
 
     def add(self, code: str, message: str, **kw: Any) -> None:
         self.issues.append(
-            Issue(code=code, message=message, layer="structural", resource=self.resource.name,
-                  path=self.resource.path, **kw)
+            Issue(
+                code=code,
+                message=message,
+                layer="structural",
+                resource=self.resource.name,
+                path=self.resource.path,
+                **kw,
+            )
         )
 
 
@@ -348,26 +375,50 @@ def _expected_fields(found: _Findings, labels: list[str], fields: list[Field]) -
     seen: set[str] = set()
     for i, label in enumerate(labels):
         if i >= len(fields):
-            found.add("extra-label", f"column {i + 1} ({label!r}) has no field in the schema",
-                      row=1, line=1, field=label, details={"position": i + 1, "actual": label})
+            found.add(
+                "extra-label",
+                f"column {i + 1} ({label!r}) has no field in the schema",
+                row=1,
+                line=1,
+                details={"position": i + 1, "actual": label},
+            )
         elif label == "":
-            found.add("blank-label", f"column {i + 1} has a blank label; expected {fields[i].name!r}",
-                      row=1, line=1, field=fields[i].name,
-                      details={"position": i + 1, "expected": fields[i].name, "actual": label})
+            found.add(
+                "blank-label",
+                f"column {i + 1} has a blank label; expected {fields[i].name!r}",
+                row=1,
+                line=1,
+                field=fields[i].name,
+                details={"position": i + 1, "expected": fields[i].name, "actual": label},
+            )
         elif label in seen:
-            found.add("duplicate-label", f"label {label!r} in column {i + 1} repeats an earlier one",
-                      row=1, line=1, field=fields[i].name,
-                      details={"position": i + 1, "expected": fields[i].name, "actual": label})
+            found.add(
+                "duplicate-label",
+                f"label {label!r} in column {i + 1} repeats an earlier one",
+                row=1,
+                line=1,
+                field=fields[i].name,
+                details={"position": i + 1, "expected": fields[i].name, "actual": label},
+            )
         elif label != fields[i].name:
-            found.add("incorrect-label",
-                      f"column {i + 1} is labelled {label!r}; the schema expects {fields[i].name!r}",
-                      row=1, line=1, field=fields[i].name,
-                      details={"position": i + 1, "expected": fields[i].name, "actual": label})
+            found.add(
+                "incorrect-label",
+                f"column {i + 1} is labelled {label!r}; the schema expects {fields[i].name!r}",
+                row=1,
+                line=1,
+                field=fields[i].name,
+                details={"position": i + 1, "expected": fields[i].name, "actual": label},
+            )
         seen.add(label)
     for i in range(len(labels), len(fields)):
-        found.add("missing-label", f"field {fields[i].name!r} has no column in the header",
-                  row=1, line=1, field=fields[i].name,
-                  details={"position": i + 1, "expected": fields[i].name})
+        found.add(
+            "missing-label",
+            f"field {fields[i].name!r} has no column in the header",
+            row=1,
+            line=1,
+            field=fields[i].name,
+            details={"position": i + 1, "expected": fields[i].name},
+        )
     expected = list(fields[: len(labels)])
     for i in range(len(fields), len(labels)):
         expected.append(Field(name=labels[i] or f"field{i + 1}", type="any"))
@@ -383,7 +434,9 @@ def _indices(mask: pa.Array) -> np.ndarray:
     return np.flatnonzero(pc.fill_null(mask, False).to_numpy(zero_copy_only=False))
 
 
-def _constraint_masks(f: Field, values: pa.Array, text: pa.Array) -> list[tuple[str, Any, pa.Array]]:
+def _constraint_masks(
+    f: Field, values: pa.Array, text: pa.Array
+) -> list[tuple[str, Any, pa.Array]]:
     """(constraint, its value, mask of violating cells) for every constraint except required and unique."""
     import pyarrow as pa
     import pyarrow.compute as pc
@@ -405,13 +458,28 @@ def _constraint_masks(f: Field, values: pa.Array, text: pa.Array) -> list[tuple[
                 ok = op(values, pa.scalar(bound, values.type))
             except (pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError):
                 continue
-            out.append((name, c[name], pc.and_(pc.is_valid(values), pc.invert(pc.fill_null(ok, False)))))
-    if f.type in ("string", "any", "yearmonth", "duration", "geopoint", "object", "array", "geojson"):
+            out.append(
+                (name, c[name], pc.and_(pc.is_valid(values), pc.invert(pc.fill_null(ok, False))))
+            )
+    if f.type in (
+        "string",
+        "any",
+        "yearmonth",
+        "duration",
+        "geopoint",
+        "object",
+        "array",
+        "geojson",
+    ):
         strings = values if pa.types.is_string(values.type) else text
         if "minLength" in c:
-            out.append(("minLength", c["minLength"], pc.less(pc.utf8_length(strings), c["minLength"])))
+            out.append(
+                ("minLength", c["minLength"], pc.less(pc.utf8_length(strings), c["minLength"]))
+            )
         if "maxLength" in c:
-            out.append(("maxLength", c["maxLength"], pc.greater(pc.utf8_length(strings), c["maxLength"])))
+            out.append(
+                ("maxLength", c["maxLength"], pc.greater(pc.utf8_length(strings), c["maxLength"]))
+            )
     if "pattern" in c and pa.types.is_string(values.type):
         out.append(("pattern", c["pattern"], _pattern_violations(values, str(c["pattern"]))))
     if "enum" in c and isinstance(c["enum"], list):
@@ -465,42 +533,74 @@ def _check_batch(
     for f, col, parsed, absent, empty in parsed_all:
         if absent is not None:
             for idx in _indices(pc.and_(absent, not_blank)):
-                found.add("missing-cell", f"row has no cell for field {f.name!r}",
-                          row=int(batch.rows[idx]), line=int(batch.lines[idx]), field=f.name,
-                          rule="missing-cell", details={"expected": f.name, "actual": None})
+                found.add(
+                    "missing-cell",
+                    f"row has no cell for field {f.name!r}",
+                    row=int(batch.rows[idx]),
+                    line=int(batch.lines[idx]),
+                    field=f.name,
+                    rule="missing-cell",
+                    details={"expected": f.name, "actual": None},
+                )
         for idx in _indices(pc.and_(parsed.invalid, not_blank)):
             value = col[idx].as_py()
-            found.add("type-error", f"{value!r} is not a valid {f.type}"
-                      + (f" ({f.format})" if f.format != "default" else ""),
-                      row=int(batch.rows[idx]), line=int(batch.lines[idx]), field=f.name,
-                      rule=f"type:{f.type}",
-                      details={"expected": f"{f.type}/{f.format}", "actual": value})
+            found.add(
+                "type-error",
+                f"{value!r} is not a valid {f.type}"
+                + (f" ({f.format})" if f.format != "default" else ""),
+                row=int(batch.rows[idx]),
+                line=int(batch.lines[idx]),
+                field=f.name,
+                rule=f"type:{f.type}",
+                details={"expected": f"{f.type}/{f.format}", "actual": value},
+            )
         if f.required:
             for idx in _indices(pc.and_(empty, not_blank)):
-                found.add("constraint-error", f"field {f.name!r} is required but the cell is empty",
-                          row=int(batch.rows[idx]), line=int(batch.lines[idx]), field=f.name,
-                          rule="constraint:required",
-                          details={"constraint": "required", "expected": "a value", "actual": None})
+                found.add(
+                    "constraint-error",
+                    f"field {f.name!r} is required but the cell is empty",
+                    row=int(batch.rows[idx]),
+                    line=int(batch.lines[idx]),
+                    field=f.name,
+                    rule="constraint:required",
+                    details={"constraint": "required", "expected": "a value", "actual": None},
+                )
         for name, bound, mask in _constraint_masks(f, parsed.values, col):
-            mask = pc.and_(pc.and_(pc.fill_null(mask, False), pc.is_valid(parsed.values)), not_blank)
+            mask = pc.and_(
+                pc.and_(pc.fill_null(mask, False), pc.is_valid(parsed.values)), not_blank
+            )
             for idx in _indices(mask):
                 value = col[idx].as_py()
-                found.add("constraint-error",
-                          f"{value!r} violates {name} {bound!r}",
-                          row=int(batch.rows[idx]), line=int(batch.lines[idx]), field=f.name,
-                          rule=f"constraint:{name}",
-                          details={"constraint": name, "expected": bound, "actual": value})
+                found.add(
+                    "constraint-error",
+                    f"{value!r} violates {name} {bound!r}",
+                    row=int(batch.rows[idx]),
+                    line=int(batch.lines[idx]),
+                    field=f.name,
+                    rule=f"constraint:{name}",
+                    details={"constraint": name, "expected": bound, "actual": value},
+                )
     blank_rows = set(batch.rows[blank].tolist())
     for row_number, line, cells in batch.extra_cells:
         if row_number in blank_rows:
             continue
         for j, cell in enumerate(cells):
-            found.add("extra-cell", f"row has an extra cell {cell!r} in column {len(expected) + j + 1}",
-                      row=row_number, line=line, rule="extra-cell",
-                      details={"position": len(expected) + j + 1, "actual": cell})
+            found.add(
+                "extra-cell",
+                f"row has an extra cell {cell!r} in column {len(expected) + j + 1}",
+                row=row_number,
+                line=line,
+                rule="extra-cell",
+                details={"position": len(expected) + j + 1, "actual": cell},
+            )
     for idx in np.flatnonzero(blank):
-        found.add("blank-row", "row is completely blank", row=int(batch.rows[idx]),
-                  line=int(batch.lines[idx]), rule="blank-row")
+        found.add(
+            "blank-row",
+            "row is completely blank",
+            row=int(batch.rows[idx]),
+            line=int(batch.lines[idx]),
+            rule="blank-row",
+        )
     return typed, blank
 
 
@@ -544,17 +644,28 @@ def _duplicates(codes: np.ndarray, eligible: np.ndarray) -> tuple[np.ndarray, np
     return positions[dup], positions[first_of_each[dup]]
 
 
-def _check_unique(found: _Findings, values: pa.Array, rows: np.ndarray, lines: np.ndarray, name: str) -> None:
+def _check_unique(
+    found: _Findings, values: pa.Array, rows: np.ndarray, lines: np.ndarray, name: str
+) -> None:
     import pyarrow.compute as pc
 
     eligible = pc.is_valid(values).to_numpy(zero_copy_only=False)
     dups, firsts = _duplicates(_codes([values]), eligible)
     for pos, first in zip(dups.tolist(), firsts.tolist(), strict=True):
         value = values[pos].as_py()
-        found.add("unique-error", f"{value!r} in field {name!r} repeats the value of row {rows[first]}",
-                  row=int(rows[pos]), line=int(lines[pos]), field=name, rule="constraint:unique",
-                  details={"constraint": "unique", "actual": _jsonable(value),
-                           "first_row": int(rows[first])})
+        found.add(
+            "unique-error",
+            f"{value!r} in field {name!r} repeats the value of row {rows[first]}",
+            row=int(rows[pos]),
+            line=int(lines[pos]),
+            field=name,
+            rule="constraint:unique",
+            details={
+                "constraint": "unique",
+                "actual": _jsonable(value),
+                "first_row": int(rows[first]),
+            },
+        )
 
 
 def _check_primary_key(
@@ -567,16 +678,25 @@ def _check_primary_key(
     for arr in keys:
         all_null &= pc.is_null(arr).to_numpy(zero_copy_only=False)
     for pos in np.flatnonzero(all_null).tolist():
-        found.add("primary-key", f"primary key ({', '.join(names)}) is empty",
-                  row=int(rows[pos]), line=int(lines[pos]), rule="primary-key",
-                  details={"fields": names, "actual": None})
+        found.add(
+            "primary-key",
+            f"primary key ({', '.join(names)}) is empty",
+            row=int(rows[pos]),
+            line=int(lines[pos]),
+            rule="primary-key",
+            details={"fields": names, "actual": None},
+        )
     dups, firsts = _duplicates(_codes(keys), ~all_null)
     for pos, first in zip(dups.tolist(), firsts.tolist(), strict=True):
         value = [_jsonable(arr[pos].as_py()) for arr in keys]
-        found.add("primary-key",
-                  f"primary key ({', '.join(names)}) = {value} repeats row {rows[first]}",
-                  row=int(rows[pos]), line=int(lines[pos]), rule="primary-key",
-                  details={"fields": names, "actual": value, "first_row": int(rows[first])})
+        found.add(
+            "primary-key",
+            f"primary key ({', '.join(names)}) = {value} repeats row {rows[first]}",
+            row=int(rows[pos]),
+            line=int(lines[pos]),
+            rule="primary-key",
+            details={"fields": names, "actual": value, "first_row": int(rows[first])},
+        )
 
 
 def _check_foreign_key(
@@ -595,9 +715,12 @@ def _check_foreign_key(
     ref_name = fk["reference"].get("resource") or "(this table)"
     ref_fields = fk["reference"]["fields"]
     if reference is None:
-        found.add("foreign-key",
-                  f"foreign key ({', '.join(names)}) refers to resource {ref_name!r}, which does not exist",
-                  rule="foreign-key", details={"fields": names, "reference": ref_name})
+        found.add(
+            "foreign-key",
+            f"foreign key ({', '.join(names)}) refers to resource {ref_name!r}, which does not exist",
+            rule="foreign-key",
+            details={"fields": names, "reference": ref_name},
+        )
         return
     n = len(keys[0])
     m = len(reference[0]) if reference else 0
@@ -620,12 +743,20 @@ def _check_foreign_key(
     missing = ~np.isin(codes[:n], ref_codes) & ~all_null
     for pos in np.flatnonzero(missing).tolist():
         value = [_jsonable(arr[pos].as_py()) for arr in keys]
-        found.add("foreign-key",
-                  f"({', '.join(names)}) = {value} not found in {ref_name} ({', '.join(ref_fields)})",
-                  row=int(rows[pos]), line=int(lines[pos]), field=names[0] if len(names) == 1 else None,
-                  rule="foreign-key",
-                  details={"fields": names, "actual": value, "reference": ref_name,
-                           "reference_fields": ref_fields})
+        found.add(
+            "foreign-key",
+            f"({', '.join(names)}) = {value} not found in {ref_name} ({', '.join(ref_fields)})",
+            row=int(rows[pos]),
+            line=int(lines[pos]),
+            field=names[0] if len(names) == 1 else None,
+            rule="foreign-key",
+            details={
+                "fields": names,
+                "actual": value,
+                "reference": ref_name,
+                "reference_fields": ref_fields,
+            },
+        )
 
 
 def _jsonable(value: Any) -> Any:
@@ -643,11 +774,19 @@ def _check_integrity(found: _Findings, path: Path, declared_hash: Any, declared_
         algorithm, expected = expected.split(":", 1)
     digest, size = file_digest(path, algorithm if declared_hash else "sha256")
     if declared_bytes is not None and int(declared_bytes) != size:
-        found.add("byte-count", f"file has {size} bytes; the descriptor declares {declared_bytes}",
-                  rule="bytes", details={"expected": declared_bytes, "actual": size})
+        found.add(
+            "byte-count",
+            f"file has {size} bytes; the descriptor declares {declared_bytes}",
+            rule="bytes",
+            details={"expected": declared_bytes, "actual": size},
+        )
     if declared_hash and digest != expected:
-        found.add("hash-count", f"file's {algorithm} is {digest}; the descriptor declares {expected}",
-                  rule="hash", details={"expected": expected, "actual": digest})
+        found.add(
+            "hash-count",
+            f"file's {algorithm} is {digest}; the descriptor declares {expected}",
+            rule="hash",
+            details={"expected": expected, "actual": digest},
+        )
 
 
 def validate_table(
@@ -666,8 +805,11 @@ def validate_table(
     found = _Findings(resource)
     if resource.fullpath is None:
         result.readable = False
-        found.add("source-error", "inline data is not validated; move it to a CSV file",
-                  severity="warning")
+        found.add(
+            "source-error",
+            "inline data is not validated; move it to a CSV file",
+            severity="warning",
+        )
         result.issues = found.issues
         return result
     path = resource.fullpath
@@ -699,8 +841,11 @@ def validate_table(
         try:
             labels = reader.read_header()
         except LookupError:
-            raise CouldNotRun(f"unknown encoding {resource.encoding!r}", path=resource.path,
-                              hint="declare a valid encoding, e.g. utf-8") from None
+            raise CouldNotRun(
+                f"unknown encoding {resource.encoding!r}",
+                path=resource.path,
+                hint="declare a valid encoding, e.g. utf-8",
+            ) from None
         if not labels:
             found.add("blank-header", "the file has no header row", row=1, line=1)
             result.readable = False
@@ -715,11 +860,14 @@ def validate_table(
             _scan(found, reader, reader.serial(), expected, resource, keep, references, result)
     except _BadEncoding:
         line, offset = find_bad_bytes(path, "utf-8" if reader.utf8 else reader.encoding)
-        found.add("encoding-error",
-                  f"line {line} is not valid {resource.encoding} (byte {offset}); save the file as "
-                  "UTF-8, or declare its real encoding (e.g. \"encoding\": \"gbk\") in the descriptor",
-                  line=line, rule="encoding",
-                  details={"expected": resource.encoding, "byte_offset": offset})
+        found.add(
+            "encoding-error",
+            f"line {line} is not valid {resource.encoding} (byte {offset}); save the file as "
+            'UTF-8, or declare its real encoding (e.g. "encoding": "gbk") in the descriptor',
+            line=line,
+            rule="encoding",
+            details={"expected": resource.encoding, "byte_offset": offset},
+        )
         result.readable = False
         result.table = None
     result.issues = found.issues
@@ -747,7 +895,9 @@ def _scan(
     unique = [f.name for f in expected if f.constraints.get("unique")]
     fks = [fk for fk in resource.foreign_keys if all(n in names for n in fk["fields"])]
     key_names = set(pk) | set(unique) | {n for fk in fks for n in fk["fields"]}
-    self_refs = {n for fk in fks if not fk["reference"].get("resource") for n in fk["reference"]["fields"]}
+    self_refs = {
+        n for fk in fks if not fk["reference"].get("resource") for n in fk["reference"]["fields"]
+    }
     wanted = set(names) if keep is None else (set(keep) & set(names))
     store = wanted | key_names | (self_refs & set(names))
     parts: dict[str, list[pa.Array]] = {n: [] for n in store}
@@ -781,7 +931,9 @@ def _scan(
         ref_fields = fk["reference"]["fields"]
         ref_cols: list[pa.Array] | None
         if not ref_name or ref_name == resource.name:
-            ref_cols = [columns[n] for n in ref_fields] if all(n in columns for n in ref_fields) else None
+            ref_cols = (
+                [columns[n] for n in ref_fields] if all(n in columns for n in ref_fields) else None
+            )
         else:
             table = (references or {}).get(ref_name)
             ref_cols = (

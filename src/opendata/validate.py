@@ -26,8 +26,12 @@ def _descriptor_issues(package: Package) -> list[Issue]:
     ]
     report = FPackage.validate_descriptor(descriptor)
     return [
-        Issue(code=str(err.type), layer="descriptor", path=str(package.descriptor_path.name),
-              message=f"invalid descriptor: {err.note}")
+        Issue(
+            code=str(err.type),
+            layer="descriptor",
+            path=str(package.descriptor_path.name),
+            message=f"invalid descriptor: {err.note}",
+        )
         for err in report.errors
     ]
 
@@ -81,7 +85,9 @@ def validate_package(
     report.issues.extend(_descriptor_issues(package))
     checks, problems = collect_checks(package)
     for where, message in problems:
-        report.issues.append(Issue(code="check-error", layer="descriptor", path=where, message=message))
+        report.issues.append(
+            Issue(code="check-error", layer="descriptor", path=where, message=message)
+        )
 
     if only is not None and not package.has(only):
         raise CouldNotRun(
@@ -104,18 +110,26 @@ def validate_package(
 
     results: dict[str, TableResult] = {}
     tables: dict[str, pa.Table] = {}
-    for name in _order(package, sorted(wanted_names, key=[r.name for r in package.resources].index)):
+    for name in _order(
+        package, sorted(wanted_names, key=[r.name for r in package.resources].index)
+    ):
         resource = package.get(name)
-        result = validate_table(resource, keep=needed.get(name, set()), references=tables,
-                                block_size=block_size)
+        result = validate_table(
+            resource, keep=needed.get(name, set()), references=tables, block_size=block_size
+        )
         results[name] = result
         if result.table is not None:
             tables[name] = result.table
         if name in selected:
             report.issues.extend(result.issues)
             report.resources.append(
-                ResourceStats(name=name, path=resource.path, rows=result.rows,
-                              fields=len(resource.fields), bytes=result.bytes)
+                ResourceStats(
+                    name=name,
+                    path=resource.path,
+                    rows=result.rows,
+                    fields=len(resource.fields),
+                    bytes=result.bytes,
+                )
             )
 
     _run_semantic(package, checks, results, tables, report)
@@ -142,8 +156,9 @@ def _run_semantic(
     stats = {s.name: s for s in report.resources}
     for check in checks:
         broken = sorted(
-            name for name in check.needs() if name not in results or results[name].has_errors
-            or not results[name].readable
+            name
+            for name in check.needs()
+            if name not in results or results[name].has_errors or not results[name].readable
         )
         if broken:
             report.notes.append(

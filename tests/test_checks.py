@@ -1,0 +1,162 @@
+"""The declared check vocabulary: each type passes on good data and fails with expected versus actual."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from opendata.expression import Expression, ExpressionError
+from opendata.validate import validate_package
+from tests.conftest import BATCHES_CSV, BATCHES_SCHEMA
+
+PROVINCES = (
+    "code,counties\n52,2\n22,1\n",
+    {"fields": [{"name": "code"}, {"name": "counties", "type": "integer"}], "primaryKey": ["code"]},
+)
+COUNTIES = (
+    "id,province,year\na,52,2019\nb,52,2020\nc,22,2020\n",
+    {"fields": [{"name": "id"}, {"name": "province"}, {"name": "year", "type": "integer"}]},
+)
+
+
+def run(
+    make_package: Callable[..., Path], checks: list[dict[str, Any]], csv: str = BATCHES_CSV
+) -> list[Any]:
+    path = make_package(
+        {"batches": (csv, BATCHES_SCHEMA), "provinces": PROVINCES, "counties": COUNTIES},
+        checks={"batches": checks},
+    )
+    return validate_package(path).issues
+
+
+def check(ctype: str, **spec: Any) -> dict[str, Any]:
+    return {"id": f"c-{ctype}", "type": ctype, "message": f"{ctype} holds", **spec}
+
+
+GOOD: list[dict[str, Any]] = [
+    check("row-count", equals=5),
+    check("column-sum", column="exited", equals=832),
+    check(
+        "column-sum",
+        id="sum-ref",
+        column="exited",
+        equals={"resource": "batches", "column": "cumulative", "aggregate": "max"},
+    ),
+    check("distinct-count", column="year", equals=5),
+    check("row-sum", columns=["exited"], equals="exited"),
+    check("monotonic", column="cumulative", by="year", direction="increasing"),
+    check("running-total", column="exited", total="cumulative", by="year"),
+    check(
+        "ratio",
+        numerator="exited",
+        denominator="cumulative",
+        equals=100,
+        scale=100,
+        round=0,
+        where="year == 2016",
+    ),
+    check("values", column="year", equals=[2016, 2017, 2018, 2019, 2020]),
+    check(
+        "expression", expression="cumulative >= exited and year in [2016, 2017, 2018, 2019, 2020]"
+    ),
+    check("consistent", key=["year"], column="exited"),
+]
+
+
+@pytest.mark.parametrize("spec", GOOD, ids=lambda s: s["id"])
+def test_check_passes_on_good_data(make_package: Callable[..., Path], spec: dict[str, Any]) -> None:
+    assert run(make_package, [spec]) == []
+
+
+BROKEN = BATCHES_CSV.replace("2017,125,153", "2017,126,153")
+
+
+@pytest.mark.parametrize(
+    ("spec", "code", "line"),
+    [
+        (check("column-sum", column="exited", equals=832), "sum-mismatch", None),
+        (
+            check("running-total", column="exited", total="cumulative", by="year"),
+            "running-total-mismatch",
+            3,
+        ),
+        (check("expression", expression="exited != 126"), "expression-failed", 3),
+        (check("values", column="exited", equals=[28, 125, 283, 344, 52]), "values-mismatch", None),
+        (check("row-count", equals=4), "count-mismatch", None),
+    ],
+)
+def test_check_fails_with_location(
+    make_package: Callable[..., Path], spec: dict[str, Any], code: str, line: int | None
+) -> None:
+    issues = [i for i in run(make_package, [spec], BROKEN) if i.rule == spec["id"]]
+    assert issues, "the check did not fail"
+    assert issues[0].code == code
+    assert issues[0].path == "data/batches.csv"
+    if line is not None:
+        assert issues[0].line == line
+
+
+def test_sum_mismatch_reports_expected_and_actual(make_package: Callable[..., Path]) -> None:
+    [issue] = run(make_package, [check("column-sum", column="exited", equals=832)], BROKEN)
+    assert issue.details["expected"] == 832
+    assert issue.details["actual"] == 833
+
+
+def test_group_count_across_tables(make_package: Callable[..., Path]) -> None:
+    spec = {
+        "id": "per-province",
+        "type": "group-count",
+        "message": "counts match",
+        "resource": "counties",
+        "by": ["province"],
+        "against": {"resource": "provinces", "key": ["code"], "column": "counties"},
+    }
+    path = make_package({"provinces": PROVINCES, "counties": COUNTIES}, package_checks=[spec])
+    assert validate_package(path).issues == []
+    bad = COUNTIES[0].replace("c,22,2020", "c,52,2020")
+    path = make_package(
+        {"provinces": PROVINCES, "counties": (bad, COUNTIES[1])}, package_checks=[spec]
+    )
+    groups = sorted(
+        (i.details["group"]["province"], i.details["expected"], i.details["actual"])
+        for i in validate_package(path).issues
+    )
+    assert groups == [("22", 1, 0), ("52", 2, 3)]
+
+
+def test_difference_and_warning_severity(make_package: Callable[..., Path]) -> None:
+    spec = check("difference", column="cumulative", by="year", equals="exited", severity="warning")
+    issues = run(make_package, [spec])
+    assert issues and all(i.severity == "warning" for i in issues)
+    path = make_package({"batches": (BATCHES_CSV, BATCHES_SCHEMA)}, checks={"batches": [spec]})
+    assert validate_package(path).valid
+
+
+def test_checks_skip_tables_with_structural_errors(make_package: Callable[..., Path]) -> None:
+    csv = BATCHES_CSV.replace("2018,283,436", "2018,many,436")
+    issues = run(make_package, [check("column-sum", column="exited", equals=832)], csv)
+    assert [i.code for i in issues] == ["type-error"]
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        "__import__('os').system('true')",
+        "x.__class__",
+        "open('f')",
+        "[c for c in x]",
+        "lambda: 1",
+        "x[0]",
+    ],
+)
+def test_expressions_cannot_run_code(source: str) -> None:
+    with pytest.raises(ExpressionError):
+        Expression(source)
+
+
+def test_malformed_check_is_a_finding(make_package: Callable[..., Path]) -> None:
+    issues = run(make_package, [{"id": "x", "type": "no-such-type", "message": "m"}])
+    assert [i.code for i in issues] == ["check-error"]

@@ -1,0 +1,134 @@
+"""Parity: on the same files, opendata finds exactly what `frictionless validate` finds (codes and rows)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from opendata.validate import validate_package
+from tests.conftest import write_package
+
+S: dict[str, Any] = {
+    "fields": [
+        {"name": "id", "type": "integer", "constraints": {"required": True}},
+        {
+            "name": "name",
+            "type": "string",
+            "constraints": {"minLength": 2, "pattern": "[a-z]+", "enum": ["ab", "cd", "abc"]},
+        },
+        {"name": "v", "type": "number", "constraints": {"minimum": 0, "maximum": 10}},
+    ],
+    "primaryKey": ["id"],
+}
+TYPES: dict[str, Any] = {
+    "fields": [
+        {"name": "b", "type": "boolean"},
+        {"name": "d", "type": "date"},
+        {"name": "y", "type": "year"},
+        {"name": "i", "type": "integer"},
+        {"name": "n", "type": "number"},
+    ]
+}
+KEYS: dict[str, Any] = {
+    "fields": [
+        {"name": "a", "type": "string"},
+        {"name": "b", "type": "integer", "constraints": {"unique": True}},
+    ],
+    "primaryKey": ["a", "b"],
+}
+PARENT = (
+    "code,label\n11,x\n12,y\n",
+    {"fields": [{"name": "code", "type": "integer"}, {"name": "label"}], "primaryKey": ["code"]},
+)
+CHILD: dict[str, Any] = {
+    "fields": [{"name": "code", "type": "integer"}, {"name": "v"}],
+    "foreignKeys": [{"fields": ["code"], "reference": {"resource": "parent", "fields": ["code"]}}],
+}
+
+FIXTURES: dict[str, dict[str, tuple[str, dict[str, Any]]]] = {
+    "type-and-constraint": {"t": ("id,name,v\n1,ab,5\nx,cd,11\n,a,-1\n1,zz,abc\n3,ab,\n", S)},
+    "missing-and-extra-cells": {"t": ("id,name,v\n1,ab\n2,cd,3,4\n3\n4,ab,5,,\n", S)},
+    "extra-label": {"t": ("id,name,v,w\n1,ab,5,x\n2,ab,5\n", S)},
+    "missing-label": {"t": ("id,name\n1,ab\n2,ab,5\n", S)},
+    "incorrect-and-blank-label": {"t": ("id,nam,\n1,ab,5\n", S)},
+    "duplicate-label": {"t": ("id,id,v\n1,ab,5\n", S)},
+    "unique-and-primary-key": {"t": ("a,b\nx,1\nx,1\n,2\n,2\ny,\ny,\nz,abc\nz,abc\n", KEYS)},
+    "blank-rows": {"t": ("id,name,v\n,,\n1,ab,5\n\n2,cd,1\n", S)},
+    "types": {
+        "t": (
+            "b,d,y,i,n\ntrue,2020-01-01,2020,007,1\nyes,2020-13-01,20,1.0,x\nFalse,2020-1-1,-5, 5,1e3\n1,2020/01/01,2020,+5,NaN\n0,2020-02-30,2021,1_000,.5\n",
+            TYPES,
+        )
+    },
+    "foreign-key": {"parent": PARENT, "child": ("code,v\n11,a\n13,b\n,c\n12,d\n14,e\n", CHILD)},
+    "quoted-newline": {"t": ('id,name,v\n1,"a\nb",5\n2,ab,50\n', S)},
+    "everything-fine": {"t": ("id,name,v\n1,ab,5\n2,cd,0\n3,abc,10\n", S)},
+}
+
+
+def frictionless_findings(descriptor: Path) -> set[tuple[Any, Any, str]]:
+    out = subprocess.run(
+        [sys.executable, "-m", "frictionless", "validate", "--json", str(descriptor)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    report = json.loads(out.stdout)
+    found = set()
+    for task in report["tasks"]:
+        for err in task["errors"]:
+            row = err.get("rowNumber")
+            if err["type"].endswith("-label"):
+                row = 1
+            field = err.get("fieldName") or None
+            if err["type"] in ("primary-key", "foreign-key", "extra-cell", "blank-row"):
+                field = None
+            found.add((row, field, err["type"]))
+    return found
+
+
+def opendata_findings(descriptor: Path) -> set[tuple[Any, Any, str]]:
+    report = validate_package(descriptor)
+    out = set()
+    for issue in report.issues:
+        field = issue.field
+        if issue.code in ("primary-key", "foreign-key", "extra-cell", "blank-row"):
+            field = None
+        out.add((issue.row, field, issue.code))
+    return out
+
+
+@pytest.mark.parametrize("name", sorted(FIXTURES))
+def test_same_findings_as_frictionless(name: str, tmp_path: Path) -> None:
+    descriptor = write_package(tmp_path, FIXTURES[name])
+    expected = frictionless_findings(descriptor)
+    assert opendata_findings(descriptor) == expected
+
+
+def test_parity_fixtures_cover_every_structural_error_type(tmp_path: Path) -> None:
+    covered = {
+        "type-error",
+        "constraint-error",
+        "missing-cell",
+        "extra-cell",
+        "blank-row",
+        "unique-error",
+        "primary-key",
+        "foreign-key",
+        "extra-label",
+        "missing-label",
+        "incorrect-label",
+        "blank-label",
+        "duplicate-label",
+    }
+    found: set[str] = set()
+    for i, tables in enumerate(FIXTURES.values()):
+        descriptor = write_package(tmp_path / str(i), tables)
+        found |= {code for _, _, code in opendata_findings(descriptor)}
+    assert len(FIXTURES) >= 10
+    assert covered <= found
