@@ -379,3 +379,9 @@ def test_a_release_diffs_clean_against_its_source(
     write_package(repo, rows)
     d = diff_packages(tmp_path / "dist" / "demo-1.0.0.zip", repo)
     assert d.resources[0].rows_changed[0].cells == {"name": ("Beijing", "Peking")}
+
+
+def test_load_release_reads_a_zip(repo: Path, tmp_path: Path, source_date: None) -> None:
+    build(repo, tmp_path / "dist")
+    frames = load_release(tmp_path / "dist" / "demo-1.0.0.zip")
+    assert frames["provinces"]["counties"].tolist() == [0, 66, 88]

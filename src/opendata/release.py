@@ -66,6 +66,9 @@ def version_key(version: str) -> tuple[Any, ...]:
 def bump_between(old: str | None, new: str | None) -> Bump:
     """How far NEW is bumped from OLD ('none' when it is not greater)."""
     a, b = parse_version(old), parse_version(new)
+    if old is None and b is not None:
+        # A first version where the base had none is as big a step as any change needs.
+        return "major"
     if a is None or b is None or version_key(new or "") <= version_key(old or ""):
         return "none"
     if b[0] != a[0]:
@@ -233,7 +236,10 @@ def release_check(repo: str | Path = ".", base: str = "HEAD~1") -> GateResult:
         )
     elif BUMP_ORDER[result.actual] < BUMP_ORDER[result.required]:
         want = next_version(result.old_version, result.required)
-        now = "unchanged" if new.version == result.old_version else f"a {result.actual} bump"
+        if result.actual != "none":
+            now = f"a {result.actual} bump"
+        else:
+            now = "unchanged" if new.version == result.old_version else "not higher"
         result.problems.append(
             f"datapackage.json: version {new.version} is {now} from {result.old_version}, but the"
             f" changes need a {result.required} bump (set version to at least {want})"
@@ -976,7 +982,13 @@ def get(catalog: str | Path, spec: str, to: str | Path = ".") -> Path:
 
 
 def load_release(path: str | Path) -> dict[str, pd.DataFrame]:
-    """Every table of a release as a typed DataFrame (from its Parquet copy, else the CSV)."""
+    """Every table of a release (folder, descriptor or zip) as a typed DataFrame."""
+    if Path(path).suffix.lower() == ".zip":
+        from opendata.diff import open_source
+
+        # DataFrames live in memory, so the unpacked copy can go once they are read.
+        with open_source(path) as descriptor:
+            return load_release(descriptor)
     import pandas as pd
     import pyarrow as pa
     import pyarrow.parquet as pq
