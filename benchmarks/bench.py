@@ -55,7 +55,7 @@ REPO = HERE.parent
 DATA = HERE / ".data"
 BIN = Path(sys.executable).parent
 SEED = 42
-GENERATOR_VERSION = 3
+GENERATOR_VERSION = 4
 YEARS = list(range(2012, 2021))
 REGIONS = ["east", "central", "west"]
 PER_KIND = 3  # occurrences of every injected error kind
@@ -192,7 +192,7 @@ def _positions(n: int) -> dict[str, list[int]]:
 
 
 def generate(n: int, root: Path) -> list[Triple]:
-    """Write root/{clean,errors,streamable}/ packages of n panel rows; return the injected triples."""
+    """Write root/{clean,errors,streamable}/ packages of n panel rows; return injected triples."""
     import numpy as np
     import pyarrow as pa
     import pyarrow.compute as pc
@@ -208,7 +208,9 @@ def generate(n: int, root: Path) -> list[Triple]:
     chars = np.array(list("安宁平和兴隆昌盛云山河阳泉石江西南北东中华新丰德福永清长乐"))
     suffix = np.array(["县", "县", "县", "市", "旗", "区"])
     names = np.char.add(
-        np.char.add(chars[rng.integers(0, len(chars), n_codes)], chars[rng.integers(0, len(chars), n_codes)]),
+        np.char.add(
+            chars[rng.integers(0, len(chars), n_codes)], chars[rng.integers(0, len(chars), n_codes)]
+        ),
         suffix[rng.integers(0, len(suffix), n_codes)],
     )
     region_of = np.array(REGIONS)[rng.integers(0, 3, n_codes)]
@@ -265,7 +267,8 @@ def generate(n: int, root: Path) -> list[Triple]:
     special: dict[int, str] = {}
     for p in pos["blank-row"]:
         special[p] = "," * (len(FIELDS) - 1)
-        expected.append((p + 2, None, "blank-row"))
+        # frictionless (and opendata, matching it) also report a blank row's empty primary key
+        expected += [(p + 2, None, "blank-row"), (p + 2, None, "primary-key")]
     ragged_rows: set[int] = set()
     for kind in ("missing-cell", "extra-cell"):
         for p in pos[kind]:
@@ -286,7 +289,9 @@ def generate(n: int, root: Path) -> list[Triple]:
         if variant == "clean":
             _write_panel(pa.table(text), {}, d / "data" / "panel.csv")
         else:
-            lines = {p: s for p, s in special.items() if variant == "errors" or p not in ragged_rows}
+            lines = {
+                p: s for p, s in special.items() if variant == "errors" or p not in ragged_rows
+            }
             _write_panel(pa.table(bad), lines, d / "data" / "panel.csv")
         _write_json(d / "schemas" / "panel.schema.json", panel_schema)
         _write_json(d / "schemas" / "counties.schema.json", counties_schema)
@@ -426,7 +431,11 @@ def floor_child(path: str) -> None:
     t1 = time.perf_counter()
     table = pcsv.read_csv(path, convert_options=pcsv.ConvertOptions(column_types=types))
     t2 = time.perf_counter()
-    print(json.dumps({"import": t1 - t0, "read": t2 - t1, "nbytes": table.nbytes, "rows": table.num_rows}))
+    print(
+        json.dumps(
+            {"import": t1 - t0, "read": t2 - t1, "nbytes": table.nbytes, "rows": table.num_rows}
+        )
+    )
 
 
 def api_child(path: str, block_size: int) -> None:
@@ -513,20 +522,29 @@ def bench_size(n: int, fl_max: int) -> tuple[Row, list[str]]:
     print(f"  floor         {row.floor.wall:7.2f} s {row.floor.rss_mb:8.0f} MB", flush=True)
 
     cli = str(BIN / "opendata")
-    row.opendata, _ = median_run([cli, "validate", "--format", "json", "datapackage.json"], repeats, root / "errors")
+    row.opendata, _ = median_run(
+        [cli, "validate", "--format", "json", "datapackage.json"], repeats, root / "errors"
+    )
     print(f"  opendata      {row.opendata.wall:7.2f} s {row.opendata.rss_mb:8.0f} MB", flush=True)
     got, other = opendata_triples(json.loads(row.opendata.stdout)["issues"])
     problems += diff("opendata CLI vs injected", got, expected)
     problems += [f"opendata CLI: unexpected issue {_brief(i)}" for i in other]
 
-    row.opendata_clean, _ = median_run([cli, "validate", "--format", "json", "datapackage.json"], repeats, root / "clean")
-    print(f"  opendata clean{row.opendata_clean.wall:7.2f} s {row.opendata_clean.rss_mb:8.0f} MB", flush=True)
+    row.opendata_clean, _ = median_run(
+        [cli, "validate", "--format", "json", "datapackage.json"], repeats, root / "clean"
+    )
+    print(
+        f"  opendata clean{row.opendata_clean.wall:7.2f} s {row.opendata_clean.rss_mb:8.0f} MB",
+        flush=True,
+    )
     clean_report = json.loads(row.opendata_clean.stdout)
     problems += [f"opendata clean: unexpected issue {_brief(i)}" for i in clean_report["issues"]]
     skipped = [n for n in clean_report.get("notes", []) if "skipped" in n and "check" in n]
     problems += [f"opendata clean: {s}" for s in skipped]
 
-    streamed = run([py, me, "--child-api", str(root / "streamable" / "datapackage.json"), str(STREAM_BLOCK)])
+    streamed = run(
+        [py, me, "--child-api", str(root / "streamable" / "datapackage.json"), str(STREAM_BLOCK)]
+    )
     got, other = opendata_triples(json.loads(streamed.stdout))
     want = [t for t in expected if t[2] not in RAGGED and not _is_ragged_row(t, expected)]
     problems += diff(f"opendata API block_size={STREAM_BLOCK} vs injected", got, want)
@@ -534,13 +552,27 @@ def bench_size(n: int, fl_max: int) -> tuple[Row, list[str]]:
 
     if n <= fl_max:
         fl = str(BIN / "frictionless")
-        row.frictionless, _ = median_run([fl, "validate", "--json", "--limit-errors", "0", "datapackage.json"], repeats, root / "errors")
-        print(f"  frictionless  {row.frictionless.wall:7.2f} s {row.frictionless.rss_mb:8.0f} MB", flush=True)
+        row.frictionless, _ = median_run(
+            [fl, "validate", "--json", "--limit-errors", "0", "datapackage.json"],
+            repeats,
+            root / "errors",
+        )
+        print(
+            f"  frictionless  {row.frictionless.wall:7.2f} s {row.frictionless.rss_mb:8.0f} MB",
+            flush=True,
+        )
         ftrip, fother = frictionless_triples(json.loads(row.frictionless.stdout))
         od = opendata_triples(json.loads(row.opendata.stdout)["issues"])[0]
-        problems += diff("frictionless vs opendata (row-level codes without field)", ftrip, od, row_level=True)
+        problems += diff(
+            "frictionless vs opendata (row-level codes without field)", ftrip, od, row_level=True
+        )
         problems += [f"frictionless: other error {_brief(e)}" for e in fother]
-        problems += diff("frictionless vs injected (row-level codes without field)", ftrip, expected, row_level=True)
+        problems += diff(
+            "frictionless vs injected (row-level codes without field)",
+            ftrip,
+            expected,
+            row_level=True,
+        )
     row.correctness = "exact" if not problems else f"{len(problems)} mismatches"
     for p in problems:
         print("  ! " + p, flush=True)
@@ -552,14 +584,31 @@ def _is_ragged_row(t: Triple, expected: list[Triple]) -> bool:
 
 
 def _brief(issue: dict[str, Any]) -> str:
-    keys = ("task", "resource", "code", "type", "row", "rowNumber", "field", "fieldName", "message", "note")
-    return json.dumps({k: issue[k] for k in keys if issue.get(k) is not None}, ensure_ascii=False)[:300]
+    keys = (
+        "task",
+        "resource",
+        "code",
+        "type",
+        "row",
+        "rowNumber",
+        "field",
+        "fieldName",
+        "message",
+        "note",
+    )
+    return json.dumps({k: issue[k] for k in keys if issue.get(k) is not None}, ensure_ascii=False)[
+        :300
+    ]
 
 
 def startup() -> tuple[Run, Run]:
     """Median of 5 fresh runs of each validator on the project's own (small) package."""
-    od, _ = median_run([str(BIN / "opendata"), "validate", "--format", "json", "datapackage.json"], 5, REPO)
-    fl, _ = median_run([str(BIN / "frictionless"), "validate", "--json", "datapackage.json"], 5, REPO)
+    od, _ = median_run(
+        [str(BIN / "opendata"), "validate", "--format", "json", "datapackage.json"], 5, REPO
+    )
+    fl, _ = median_run(
+        [str(BIN / "frictionless"), "validate", "--json", "datapackage.json"], 5, REPO
+    )
     return od, fl
 
 
@@ -571,21 +620,38 @@ def table(rows: list[Row], od_small: Run | None, fl_small: Run | None) -> str:
     """The results as markdown."""
     nan = math.nan
     head = [
-        "rows", "CSV MB", "Arrow MB", "floor s (in-proc read)", "floor MB",
-        "opendata s", "opendata MB", "opendata clean s", "clean MB",
-        "frictionless s", "frictionless MB",
-        "opendata/floor", "frictionless/opendata", "opendata RSS/Arrow", "findings",
+        "rows",
+        "CSV MB",
+        "Arrow MB",
+        "floor s (in-proc read)",
+        "floor MB",
+        "opendata s",
+        "opendata MB",
+        "opendata clean s",
+        "clean MB",
+        "frictionless s",
+        "frictionless MB",
+        "opendata/floor",
+        "frictionless/opendata",
+        "opendata RSS/Arrow",
+        "findings",
     ]
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for r in rows:
         assert r.floor and r.opendata and r.opendata_clean
         fl = r.frictionless
         cells = [
-            f"{r.n:,}", _f(r.file_mb, 0), _f(r.arrow_mb, 0),
-            f"{_f(r.floor.wall)} ({_f(r.floor_read)})", _f(r.floor.rss_mb, 0),
-            _f(r.opendata.wall), _f(r.opendata.rss_mb, 0),
-            _f(r.opendata_clean.wall), _f(r.opendata_clean.rss_mb, 0),
-            _f(fl.wall if fl else nan), _f(fl.rss_mb if fl else nan, 0),
+            f"{r.n:,}",
+            _f(r.file_mb, 0),
+            _f(r.arrow_mb, 0),
+            f"{_f(r.floor.wall)} ({_f(r.floor_read)})",
+            _f(r.floor.rss_mb, 0),
+            _f(r.opendata.wall),
+            _f(r.opendata.rss_mb, 0),
+            _f(r.opendata_clean.wall),
+            _f(r.opendata_clean.rss_mb, 0),
+            _f(fl.wall if fl else nan),
+            _f(fl.rss_mb if fl else nan, 0),
             _f(r.opendata.wall / r.floor.wall, 1),
             _f(fl.wall / r.opendata.wall if fl else nan, 1),
             _f(r.opendata.rss_mb / r.arrow_mb, 1),
@@ -599,7 +665,8 @@ def table(rows: list[Row], od_small: Run | None, fl_small: Run | None) -> str:
             "",
             "| tool | wall s | peak MB |",
             "|---|---|---|",
-            f"| `opendata validate --format json` | {_f(od_small.wall)} | {_f(od_small.rss_mb, 0)} |",
+            f"| `opendata validate --format json` | {_f(od_small.wall)} "
+            f"| {_f(od_small.rss_mb, 0)} |",
             f"| `frictionless validate --json` | {_f(fl_small.wall)} | {_f(fl_small.rss_mb, 0)} |",
             f"| ratio frictionless/opendata | {_f(fl_small.wall / od_small.wall)} | |",
         ]
@@ -638,8 +705,8 @@ def main() -> None:
         "Wall times include interpreter start and imports; peak RSS per process via wait4.",
         "Median of 3 fresh runs up to 1M rows, 1 run above. The floor reads the *clean* copy",
         "(typed readers stop at the first bad cell); opendata and frictionless read the copy with",
-        f"{PER_KIND} errors of each of {len(KINDS)} kinds; 'opendata clean' validates the clean copy,",
-        "where the package checks run (on the error copy they are skipped).",
+        f"{PER_KIND} errors of each of {len(KINDS)} kinds; 'opendata clean' validates the clean",
+        "copy, where the package checks run (on the error copy they are skipped).",
     ]
     if problems:
         notes += ["", "Mismatches:", "", *[f"- {x}" for x in problems]]

@@ -100,3 +100,13 @@ def test_every_command_has_help_and_is_in_the_readme() -> None:
     for name, command in _commands(main):
         assert command.help, f"{name} has no help text"
         assert f"opendata {name}" in readme, f"`opendata {name}` is not in the README"
+
+
+def test_text_output_caps_each_rule_but_json_keeps_all(make_package: Callable[..., Path]) -> None:
+    rows = "".join(f"{2000 + i},x,1\n" for i in range(30))
+    path = make_package({"batches": ("year,exited,cumulative\n" + rows, BATCHES_SCHEMA)})
+    text = CliRunner().invoke(main, ["validate", str(path)]).output
+    assert text.count("type-error") == 21  # 20 shown + the "and 10 more" line
+    assert "and 10 more type-error" in text
+    data = json.loads(CliRunner().invoke(main, ["validate", str(path), "--format", "json"]).output)
+    assert data["summary"]["by_code"] == {"type-error": 30}

@@ -59,8 +59,21 @@ def _location(issue: Issue) -> str:
     return " ".join(parts) or "(package)"
 
 
-def render_text(report: Report, file: IO[str] | None = None, *, color: bool | None = None) -> None:
-    """A human report grouped by resource, one finding a line, and a summary."""
+TEXT_LIMIT_PER_RULE = 20
+
+
+def render_text(
+    report: Report,
+    file: IO[str] | None = None,
+    *,
+    color: bool | None = None,
+    limit: int | None = TEXT_LIMIT_PER_RULE,
+) -> None:
+    """A human report grouped by resource, one finding a line, and a summary.
+
+    At most `limit` findings are printed per resource, code and rule (the rest are counted), so
+    a table with a million bad cells still gives a readable screen; `--format json` has them all.
+    """
     from rich.console import Console
     from rich.markup import escape
 
@@ -72,13 +85,25 @@ def render_text(report: Report, file: IO[str] | None = None, *, color: bool | No
         groups.setdefault(issue.resource or "(package)", []).append(issue)
     for name, issues in groups.items():
         console.print(f"[bold]{escape(name)}[/bold]")
+        shown: dict[tuple[str, str | None], int] = {}
         for issue in issues:
+            key = (issue.code, issue.rule)
+            shown[key] = shown.get(key, 0) + 1
+            if limit is not None and shown[key] > limit:
+                continue
             style = "red" if issue.severity == "error" else "yellow"
             rule = f" ({issue.rule})" if issue.rule and issue.layer == "semantic" else ""
             console.print(
                 f"  [{style}]{issue.severity}[/{style}] {escape(_location(issue))} "
                 f"[cyan]{escape(issue.code)}[/cyan]{escape(rule)}: {escape(issue.message)}"
             )
+        for (code, rule), count in shown.items():
+            if limit is not None and count > limit:
+                what = code + (f" ({rule})" if rule else "")
+                console.print(
+                    f"  [dim]… and {count - limit} more {escape(what)} "
+                    "(use --format json to see every finding)[/dim]"
+                )
     for note in report.notes:
         console.print(f"[dim]note: {escape(note)}[/dim]")
     style = "green" if report.valid else "red"

@@ -12,6 +12,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+from datetime import date, datetime, time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -86,6 +87,7 @@ class _Reader:
         self.encoding = "utf8" if self.utf8 else enc
         self.labels: list[str] = []
         self.header_lines = 0
+        self.may_span_lines = bool(self.quote) and _contains(self.path, str(self.quote).encode())
 
     def csv_kwargs(self) -> dict[str, Any]:
         """The dialect as keyword arguments of Python's csv module."""
@@ -125,7 +127,7 @@ class _Reader:
             self.labels = [f"field{i + 1}" for i in range(len(first))]
         return self.labels
 
-    def _options(self, handler: Any) -> tuple[Any, Any, Any]:
+    def _options(self, handler: Any, *, threads: bool = False) -> tuple[Any, Any, Any]:
         import pyarrow as pa
         import pyarrow.csv as pcsv
 
@@ -134,7 +136,8 @@ class _Reader:
             column_names=names,
             skip_rows=self.header_lines,
             block_size=self.block_size,
-            use_threads=False,
+            # Serial parsing is slower, but only then does pyarrow report ragged rows' lines.
+            use_threads=threads,
             encoding=self.encoding,
         )
         parse = pcsv.ParseOptions(
@@ -167,7 +170,7 @@ class _Reader:
             ragged.append(row)
             return "error"
 
-        read, parse, convert = self._options(on_invalid)
+        read, parse, convert = self._options(on_invalid, threads=True)
         next_row = self._first_row()
         next_line = self.header_lines + 1
         try:
@@ -263,7 +266,7 @@ class _Reader:
         n = len(columns[0]) if columns else 0
         rows = np.arange(first_row, first_row + n, dtype=np.int64)
         breaks = None
-        if self.quote:
+        if self.may_span_lines:
             for col in columns:
                 if pc.any(pc.match_substring(col, "\n")).as_py():
                     c = (
@@ -279,6 +282,17 @@ class _Reader:
         ends = np.cumsum(spans)
         lines = first_line + np.concatenate(([0], ends[:-1])).astype(np.int64)
         return _Batch(columns, rows, lines), first_line + int(ends[-1])
+
+
+def _contains(path: Path, needle: bytes) -> bool:
+    """Whether the file holds these bytes anywhere (a fast scan; a cell can only span lines if quoted)."""
+    tail = b""
+    with path.open("rb") as fh:
+        while block := fh.read(1 << 22):
+            if needle in tail + block[: len(needle)] or needle in block:
+                return True
+            tail = block[-len(needle) :]
+    return False
 
 
 def find_bad_bytes(path: Path, encoding: str = "utf-8") -> tuple[int, int]:
@@ -542,8 +556,8 @@ def _check_batch(
                     rule="missing-cell",
                     details={"expected": f.name, "actual": None},
                 )
-        for idx in _indices(pc.and_(parsed.invalid, not_blank)):
-            value = col[idx].as_py()
+        bad = _indices(pc.and_(parsed.invalid, not_blank))
+        for idx, value in zip(bad, _values_at(col, bad), strict=True):
             found.add(
                 "type-error",
                 f"{value!r} is not a valid {f.type}"
@@ -569,8 +583,8 @@ def _check_batch(
             mask = pc.and_(
                 pc.and_(pc.fill_null(mask, False), pc.is_valid(parsed.values)), not_blank
             )
-            for idx in _indices(mask):
-                value = col[idx].as_py()
+            hits = _indices(mask)
+            for idx, value in zip(hits, _values_at(col, hits), strict=True):
                 found.add(
                     "constraint-error",
                     f"{value!r} violates {name} {bound!r}",
@@ -651,8 +665,8 @@ def _check_unique(
 
     eligible = pc.is_valid(values).to_numpy(zero_copy_only=False)
     dups, firsts = _duplicates(_codes([values]), eligible)
-    for pos, first in zip(dups.tolist(), firsts.tolist(), strict=True):
-        value = values[pos].as_py()
+    dup_values = _values_at(values, dups)
+    for pos, first, value in zip(dups.tolist(), firsts.tolist(), dup_values, strict=True):
         found.add(
             "unique-error",
             f"{value!r} in field {name!r} repeats the value of row {rows[first]}",
@@ -662,7 +676,7 @@ def _check_unique(
             rule="constraint:unique",
             details={
                 "constraint": "unique",
-                "actual": _jsonable(value),
+                "actual": value,
                 "first_row": int(rows[first]),
             },
         )
@@ -687,8 +701,8 @@ def _check_primary_key(
             details={"fields": names, "actual": None},
         )
     dups, firsts = _duplicates(_codes(keys), ~all_null)
-    for pos, first in zip(dups.tolist(), firsts.tolist(), strict=True):
-        value = [_jsonable(arr[pos].as_py()) for arr in keys]
+    dup_values = _tuples_at(keys, dups)
+    for pos, first, value in zip(dups.tolist(), firsts.tolist(), dup_values, strict=True):
         found.add(
             "primary-key",
             f"primary key ({', '.join(names)}) = {value} repeats row {rows[first]}",
@@ -741,8 +755,8 @@ def _check_foreign_key(
     codes = _codes(joined)
     ref_codes = codes[n:][~ref_all_null]
     missing = ~np.isin(codes[:n], ref_codes) & ~all_null
-    for pos in np.flatnonzero(missing).tolist():
-        value = [_jsonable(arr[pos].as_py()) for arr in keys]
+    misses = np.flatnonzero(missing)
+    for pos, value in zip(misses.tolist(), _tuples_at(keys, misses), strict=True):
         found.add(
             "foreign-key",
             f"({', '.join(names)}) = {value} not found in {ref_name} ({', '.join(ref_fields)})",
@@ -759,12 +773,28 @@ def _check_foreign_key(
         )
 
 
-def _jsonable(value: Any) -> Any:
-    from datetime import date, datetime, time
+_TEMPORAL = (date, datetime, time)
 
-    if isinstance(value, date | datetime | time):
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, _TEMPORAL):
         return value.isoformat()
     return value
+
+
+def _values_at(arr: pa.Array, positions: np.ndarray) -> list[Any]:
+    """The Python values at these positions, taken in one vectorised step."""
+    import pyarrow as pa
+
+    if not len(positions):
+        return []
+    return [_jsonable(v) for v in arr.take(pa.array(positions)).to_pylist()]
+
+
+def _tuples_at(arrays: list[pa.Array], positions: np.ndarray) -> list[list[Any]]:
+    """Key values (one list per position) taken in one vectorised step per column."""
+    columns = [_values_at(arr, positions) for arr in arrays]
+    return [list(t) for t in zip(*columns, strict=True)] if columns else []
 
 
 def _check_integrity(found: _Findings, path: Path, declared_hash: Any, declared_bytes: Any) -> None:
