@@ -97,9 +97,9 @@ def render_text(
                 f"  [{style}]{issue.severity}[/{style}] {escape(_location(issue))} "
                 f"[cyan]{escape(issue.code)}[/cyan]{escape(rule)}: {escape(issue.message)}"
             )
-        for (code, rule), count in shown.items():
+        for (code, rule_id), count in shown.items():
             if limit is not None and count > limit:
-                what = code + (f" ({rule})" if rule else "")
+                what = code + (f" ({rule_id})" if rule_id and rule_id != code else "")
                 console.print(
                     f"  [dim]… and {count - limit} more {escape(what)} "
                     "(use --format json to see every finding)[/dim]"

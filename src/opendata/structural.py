@@ -12,9 +12,9 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
-from datetime import date, datetime, time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import date, datetime, time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
