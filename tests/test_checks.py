@@ -160,3 +160,10 @@ def test_expressions_cannot_run_code(source: str) -> None:
 def test_malformed_check_is_a_finding(make_package: Callable[..., Path]) -> None:
     issues = run(make_package, [{"id": "x", "type": "no-such-type", "message": "m"}])
     assert [i.code for i in issues] == ["check-error"]
+
+
+def test_row_check_with_where_reports_the_right_rows(make_package: Callable[..., Path]) -> None:
+    spec = check("monotonic", column="cumulative", by="year", where="year >= 2018")
+    csv = BATCHES_CSV.replace("2019,344,780", "2019,344,400")
+    [issue] = run(make_package, [spec], csv)
+    assert (issue.line, issue.details) == (5, {"previous": 436, "actual": 400})

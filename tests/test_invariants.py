@@ -272,6 +272,7 @@ CASES: list[Case] = [
     Case("facts-enshi-projects-305", (fact("002-053", "value", "306"),)),
     Case("facts-enshi-projects-completed-291", (fact("002-054", "value", "290"),)),
     Case("facts-enshi-completion-rate-ratio", (fact("002-055", "value", "95.5"),)),
+    Case("facts-enshi-completion-rate-present", (RemoveRows("facts", {"fact_id": "002-055"}),)),
     # mca_codes_2014 (rows of Beijing, which no county refers to)
     Case(
         "mca-codes-2014-prefix",
@@ -393,26 +394,8 @@ CASES: list[Case] = [
 
 DECLARED = declared_error_checks()
 
-# KNOWN BUG (src/opendata): when a check with a `where` fails, the per-row details are looked up
-# with a position into the whole table but read from the filtered rows, so validate_package
-# raises IndexError (monotonic, running-total, difference, ratio, row-sum). These cases pass once
-# that is fixed; strict xfail makes the suite say so.
-CRASHES_ON_WHERE = {
-    "facts-national-rural-poor-falls",
-    "facts-national-poverty-incidence-falls",
-    "facts-guizhou-rural-poor-falls",
-    "facts-guizhou-poverty-incidence-falls",
-    "facts-enshi-completion-rate-ratio",
-}
-
-
 def _param(case: Case) -> Any:
-    marks = (
-        [pytest.mark.xfail(raises=IndexError, strict=True, reason="row details of a `where` check")]
-        if case.check_id in CRASHES_ON_WHERE
-        else []
-    )
-    return pytest.param(case, id=case.check_id, marks=marks)
+    return pytest.param(case, id=case.check_id)
 
 
 def _validate(root: Path, only: str | None) -> Report:
@@ -451,9 +434,12 @@ def test_check_fails_on_perturbed_copy(package_copy: Path, case: Case) -> None:
     if case.structural is not None:
         rule, resource, column = case.structural
         assert any(
-            i.rule == rule and i.resource == resource and i.field == column and i.severity == "error"
+            i.rule == rule
+            and i.resource == resource
+            and i.field == column
+            and i.severity == "error"
             for i in report.issues
-        ), _keys(report.issues)
+        ), (case.why, _keys(report.issues))
         return
 
     assert _keys(_structural_errors(report)) == [], "perturbation must keep tables valid"

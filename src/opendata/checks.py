@@ -46,7 +46,8 @@ class Outcome:
     expected: Any = None
     actual: Any = None
     groups: list[dict[str, Any]] = field(default_factory=list)
-    row_details: Callable[[int], dict[str, Any]] | None = None
+    # Details of one failing row, given its index label in the table (not its position).
+    row_details: Callable[[Any], dict[str, Any]] | None = None
 
 
 @dataclass
@@ -301,9 +302,9 @@ def evaluate(check: Check, frames: Frames) -> Outcome:
         return Outcome(
             not bad.any(),
             failing_rows=bad,
-            row_details=lambda i: {
-                "expected": _plain(target.iloc[i] if isinstance(target, pd.Series) else target),
-                "actual": _plain(total.iloc[i]),
+            row_details=lambda label: {
+                "expected": _plain(target.loc[label] if isinstance(target, pd.Series) else target),
+                "actual": _plain(total.loc[label]),
             },
         )
 
@@ -371,9 +372,9 @@ def evaluate(check: Check, frames: Frames) -> Outcome:
             return Outcome(
                 not bad.any(),
                 failing_rows=bad,
-                row_details=lambda i: {
-                    "expected": _plain(target.iloc[i] if isinstance(target, pd.Series) else target),
-                    "actual": _plain(value.iloc[i] if isinstance(value, pd.Series) else value),
+                row_details=lambda label: {
+                    "expected": _plain(target.loc[label] if isinstance(target, pd.Series) else target),
+                    "actual": _plain(value.loc[label] if isinstance(value, pd.Series) else value),
                 },
             )
         return Outcome(_close(value, target, tol), expected=target, actual=_plain(value))
@@ -410,7 +411,7 @@ def evaluate(check: Check, frames: Frames) -> Outcome:
         return Outcome(
             not bool(bad.any()),
             failing_rows=bad,
-            row_details=lambda i: {"actual": _plain(frame[col].iloc[i])},
+            row_details=lambda label: {"actual": _plain(frame[col].loc[label])},
         )
 
     if check.type == "expression":
@@ -432,8 +433,7 @@ def _prev_details(
     ek: str,
     ak: str,
 ) -> Callable[[int], dict[str, Any]]:
-    def details(i: int) -> dict[str, Any]:
-        label = frame.index[i]
+    def details(label: Any) -> dict[str, Any]:
         return {ek: _plain(expected.loc[label]), ak: _plain(actual.loc[label])}
 
     del ordered

@@ -134,7 +134,7 @@ def _issues(
                     )
                 )
                 break
-            details = outcome.row_details(int(pos)) if outcome.row_details else {}
+            details = outcome.row_details(frame.index[pos]) if outcome.row_details else {}
             if claim:
                 details["claim"] = claim
             out.append(
