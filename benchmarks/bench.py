@@ -37,6 +37,7 @@ ratios and a start-up comparison on /work/main/datapackage.json) is printed and 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import math
 import os
@@ -54,6 +55,7 @@ HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
 DATA = HERE / ".data"
 BIN = Path(sys.executable).parent
+GNU_TIME = "/usr/bin/time" if Path("/usr/bin/time").is_file() else None
 SEED = 42
 GENERATOR_VERSION = 4
 YEARS = list(range(2012, 2021))
@@ -388,10 +390,21 @@ class Run:
 
 
 def run(cmd: list[str], cwd: Path | None = None) -> Run:
-    """Run cmd in a fresh process; peak RSS of that process (and its children) via wait4."""
-    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+    """Run cmd in a fresh process; its wall time and peak RSS.
+
+    Peak RSS comes from GNU time (``%M``), whose child is forked from the small ``time``
+    process. ``os.wait4`` on a direct child is only the fallback: Linux folds the high-water mark
+    of the pre-exec address space -- a copy of this (large, data-generating) process -- into the
+    child's ``ru_maxrss``, so it over-reports.
+    """
+    with (
+        tempfile.TemporaryFile() as out,
+        tempfile.TemporaryFile() as err,
+        tempfile.NamedTemporaryFile("r", suffix=".time") as tf,
+    ):
+        full = [GNU_TIME, "-f", "%M", "-o", tf.name, *cmd] if GNU_TIME else cmd
         t0 = time.perf_counter()
-        proc = subprocess.Popen(cmd, stdout=out, stderr=err, cwd=cwd)
+        proc = subprocess.Popen(full, stdout=out, stderr=err, cwd=cwd)
         _, status, usage = os.wait4(proc.pid, 0)
         wall = time.perf_counter() - t0
         proc.returncode = os.waitstatus_to_exitcode(status)
@@ -401,7 +414,24 @@ def run(cmd: list[str], cwd: Path | None = None) -> Run:
         if proc.returncode not in (0, 1):
             tail = err.read().decode("utf-8", errors="replace")[-2000:]
             raise RuntimeError(f"{' '.join(cmd)} exited {proc.returncode}:\n{tail}")
-    return Run(wall, usage.ru_maxrss / 1024, proc.returncode, stdout)
+        rss_kb = float(usage.ru_maxrss)
+        if GNU_TIME:
+            rss_kb = float([x for x in tf.read().splitlines() if x.strip()][-1])
+    return Run(wall, rss_kb / 1024, proc.returncode, stdout)
+
+
+def source_state() -> str:
+    """Git HEAD, whether src/ has uncommitted changes, and a digest of src/opendata/*.py."""
+    digest = hashlib.sha256()
+    for path in sorted((REPO / "src" / "opendata").glob("*.py")):
+        digest.update(path.name.encode() + path.read_bytes())
+
+    def git(*a: str) -> str:
+        proc = subprocess.run(["git", *a], cwd=REPO, capture_output=True, text=True)
+        return proc.stdout.strip() if proc.returncode == 0 else "?"
+
+    dirty = " + uncommitted changes in src/" if git("status", "--porcelain", "src") else ""
+    return f"{git('rev-parse', '--short', 'HEAD')}{dirty} (src digest {digest.hexdigest()[:12]})"
 
 
 def median_run(cmd: list[str], repeats: int, cwd: Path | None = None) -> tuple[Run, list[Run]]:
@@ -691,6 +721,8 @@ def main() -> None:
         return
 
     sizes = [int(s) for s in args.sizes.split(",") if s]
+    state = source_state()
+    print(f"opendata source: {state}", flush=True)
     rows, problems = [], []
     for n in sizes:
         row, probs = bench_size(n, args.frictionless_max)
@@ -700,9 +732,13 @@ def main() -> None:
     if not args.no_startup:
         od_small, fl_small = startup()
     text = table(rows, od_small, fl_small)
+    end_state = source_state()
+    text = f"opendata source: {state}\n\n" + text
+    if end_state != state:
+        text += f"\nWARNING: src/ changed during the run; now {end_state}\n"
     notes = [
         "",
-        "Wall times include interpreter start and imports; peak RSS per process via wait4.",
+        "Wall times include interpreter start and imports; peak RSS per process from GNU time.",
         "Median of 3 fresh runs up to 1M rows, 1 run above. The floor reads the *clean* copy",
         "(typed readers stop at the first bad cell); opendata and frictionless read the copy with",
         f"{PER_KIND} errors of each of {len(KINDS)} kinds; 'opendata clean' validates the clean",

@@ -67,6 +67,35 @@ FIXTURES: dict[str, dict[str, tuple[str, dict[str, Any]]]] = {
     },
     "foreign-key": {"parent": PARENT, "child": ("code,v\n11,a\n13,b\n,c\n12,d\n14,e\n", CHILD)},
     "quoted-newline": {"t": ('id,name,v\n1,"a\nb",5\n2,ab,50\n', S)},
+    "number-spellings": {
+        "t": (
+            "i,n,b\n+5,1e3,TRUE\n 5,inf,true\n1_000,Infinity,1\n5 ,-nan,0\n007,.5,False\n"
+            "١٢,5.,FALSE\n0x1,1.5E+3,yes\n-0,+.5,t\n9223372036854775808,1_0.5,false\n",
+            {
+                "fields": [
+                    {"name": "i", "type": "integer"},
+                    {"name": "n", "type": "number"},
+                    {"name": "b", "type": "boolean"},
+                ]
+            },
+        )
+    },
+    "valid-typed-columns": {
+        "t": (
+            "i,n,b\n1,2.5,true\n,,\n3,,false\n4,-1e-3,\n",
+            {
+                "fields": [
+                    {
+                        "name": "i",
+                        "type": "integer",
+                        "constraints": {"required": True, "maximum": 3},
+                    },
+                    {"name": "n", "type": "number", "constraints": {"minimum": 0}},
+                    {"name": "b", "type": "boolean", "constraints": {"required": True}},
+                ]
+            },
+        )
+    },
     "everything-fine": {"t": ("id,name,v\n1,ab,5\n2,cd,0\n3,abc,10\n", S)},
 }
 

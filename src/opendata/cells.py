@@ -296,6 +296,10 @@ def parse_column(field: Field, column: pa.Array, missing_values: list[str]) -> P
     import pyarrow.compute as pc
 
     target = arrow_type(field)
+    if not pa.types.is_string(column.type):
+        # Converted while reading (integers, numbers, booleans): nulls are the missing cells.
+        missing = pc.is_null(column)
+        return Parsed(column, missing, pc.and_(pc.is_valid(column), pa.scalar(False)))
     if missing_values == [""]:
         # The common case: a length test is much cheaper than a hash lookup per cell.
         missing = pc.fill_null(pc.equal(pc.binary_length(column), 0), True)

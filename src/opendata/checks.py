@@ -373,7 +373,9 @@ def evaluate(check: Check, frames: Frames) -> Outcome:
                 not bad.any(),
                 failing_rows=bad,
                 row_details=lambda label: {
-                    "expected": _plain(target.loc[label] if isinstance(target, pd.Series) else target),
+                    "expected": _plain(
+                        target.loc[label] if isinstance(target, pd.Series) else target
+                    ),
                     "actual": _plain(value.loc[label] if isinstance(value, pd.Series) else value),
                 },
             )
@@ -406,7 +408,9 @@ def evaluate(check: Check, frames: Frames) -> Outcome:
     if check.type == "consistent":
         keys = _as_list(s["key"])
         col = s["column"]
-        distinct = frame.groupby(keys, dropna=False)[col].transform(lambda v: v.nunique(dropna=False))
+        distinct = frame.groupby(keys, dropna=False)[col].transform(
+            lambda v: v.nunique(dropna=False)
+        )
         bad = (distinct > 1).astype(bool)
         return Outcome(
             not bool(bad.any()),
