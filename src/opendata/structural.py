@@ -452,45 +452,35 @@ class _Findings:
         )
 
 
+def _label_problem(
+    label: str, position: int, field: Field, seen: set[str]
+) -> tuple[str, str] | None:
+    """The frictionless code and a message for a header label, or None when it is right."""
+    if label == "":
+        return "blank-label", f"column {position} has a blank label; expected {field.name!r}"
+    if label in seen:
+        return "duplicate-label", f"label {label!r} in column {position} repeats an earlier one"
+    if label != field.name:
+        return (
+            "incorrect-label",
+            f"column {position} is labelled {label!r}; the schema expects {field.name!r}",
+        )
+    return None
+
+
 def _expected_fields(found: _Findings, labels: list[str], fields: list[Field]) -> list[Field]:
     """Check the header against the schema; the fields each column is read as (by position)."""
     seen: set[str] = set()
     for i, label in enumerate(labels):
+        details: dict[str, Any] = {"position": i + 1, "actual": label}
         if i >= len(fields):
-            found.add(
-                "extra-label",
-                f"column {i + 1} ({label!r}) has no field in the schema",
-                row=1,
-                line=1,
-                details={"position": i + 1, "actual": label},
-            )
-        elif label == "":
-            found.add(
-                "blank-label",
-                f"column {i + 1} has a blank label; expected {fields[i].name!r}",
-                row=1,
-                line=1,
-                field=fields[i].name,
-                details={"position": i + 1, "expected": fields[i].name, "actual": label},
-            )
-        elif label in seen:
-            found.add(
-                "duplicate-label",
-                f"label {label!r} in column {i + 1} repeats an earlier one",
-                row=1,
-                line=1,
-                field=fields[i].name,
-                details={"position": i + 1, "expected": fields[i].name, "actual": label},
-            )
-        elif label != fields[i].name:
-            found.add(
-                "incorrect-label",
-                f"column {i + 1} is labelled {label!r}; the schema expects {fields[i].name!r}",
-                row=1,
-                line=1,
-                field=fields[i].name,
-                details={"position": i + 1, "expected": fields[i].name, "actual": label},
-            )
+            message = f"column {i + 1} ({label!r}) has no field in the schema"
+            found.add("extra-label", message, row=1, line=1, details=details)
+        else:
+            problem = _label_problem(label, i + 1, fields[i], seen)
+            if problem:
+                details["expected"] = fields[i].name
+                found.add(*problem, row=1, line=1, field=fields[i].name, details=details)
         seen.add(label)
     for i in range(len(labels), len(fields)):
         found.add(
