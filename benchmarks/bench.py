@@ -55,6 +55,7 @@ HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
 DATA = HERE / ".data"
 BIN = Path(sys.executable).parent
+CHILD_ENV: dict[str, str] | None = None  # set by --pin: PYTHONPATH to an exported src/
 GNU_TIME = "/usr/bin/time" if Path("/usr/bin/time").is_file() else None
 SEED = 42
 GENERATOR_VERSION = 4
@@ -404,7 +405,7 @@ def run(cmd: list[str], cwd: Path | None = None) -> Run:
     ):
         full = [GNU_TIME, "-f", "%M", "-o", tf.name, *cmd] if GNU_TIME else cmd
         t0 = time.perf_counter()
-        proc = subprocess.Popen(full, stdout=out, stderr=err, cwd=cwd)
+        proc = subprocess.Popen(full, stdout=out, stderr=err, cwd=cwd, env=CHILD_ENV)
         _, status, usage = os.wait4(proc.pid, 0)
         wall = time.perf_counter() - t0
         proc.returncode = os.waitstatus_to_exitcode(status)
@@ -420,18 +421,33 @@ def run(cmd: list[str], cwd: Path | None = None) -> Run:
     return Run(wall, rss_kb / 1024, proc.returncode, stdout)
 
 
+def _git(*args: str) -> str:
+    proc = subprocess.run(["git", *args], cwd=REPO, capture_output=True, text=True)
+    return proc.stdout.strip() if proc.returncode == 0 else "?"
+
+
 def source_state() -> str:
     """Git HEAD, whether src/ has uncommitted changes, and a digest of src/opendata/*.py."""
     digest = hashlib.sha256()
     for path in sorted((REPO / "src" / "opendata").glob("*.py")):
         digest.update(path.name.encode() + path.read_bytes())
+    dirty = " + uncommitted changes in src/" if _git("status", "--porcelain", "src") else ""
+    return f"{_git('rev-parse', '--short', 'HEAD')}{dirty} (src digest {digest.hexdigest()[:12]})"
 
-    def git(*a: str) -> str:
-        proc = subprocess.run(["git", *a], cwd=REPO, capture_output=True, text=True)
-        return proc.stdout.strip() if proc.returncode == 0 else "?"
 
-    dirty = " + uncommitted changes in src/" if git("status", "--porcelain", "src") else ""
-    return f"{git('rev-parse', '--short', 'HEAD')}{dirty} (src digest {digest.hexdigest()[:12]})"
+def pin_source(into: Path) -> str:
+    """Export src/ of the committed HEAD into `into` and make every child import opendata from it.
+
+    The working tree may change while a long run is under way; pinning measures one version.
+    """
+    global CHILD_ENV
+    commit = _git("rev-parse", "--short", "HEAD")
+    archive = subprocess.run(
+        ["git", "archive", "--format=tar", commit, "src"], cwd=REPO, capture_output=True, check=True
+    )
+    subprocess.run(["tar", "-x", "-C", str(into)], input=archive.stdout, check=True)
+    CHILD_ENV = {**os.environ, "PYTHONPATH": str(into / "src")}
+    return f"{commit} (pinned: src/ of HEAD exported with git archive)"
 
 
 def median_run(cmd: list[str], repeats: int, cwd: Path | None = None) -> tuple[Run, list[Run]]:
@@ -710,6 +726,11 @@ def main() -> None:
     p.add_argument("--frictionless-max", type=int, default=1_000_000)
     p.add_argument("--out", default=str(HERE / "results.md"))
     p.add_argument("--no-startup", action="store_true", help="skip the start-up comparison")
+    p.add_argument(
+        "--pin",
+        action="store_true",
+        help="measure src/ of the committed HEAD (exported) instead of the working tree",
+    )
     p.add_argument("--child-floor", metavar="CSV", help=argparse.SUPPRESS)
     p.add_argument("--child-api", nargs=2, metavar=("DESCRIPTOR", "BLOCK"), help=argparse.SUPPRESS)
     args = p.parse_args()
@@ -721,7 +742,8 @@ def main() -> None:
         return
 
     sizes = [int(s) for s in args.sizes.split(",") if s]
-    state = source_state()
+    pinned = tempfile.TemporaryDirectory(prefix="opendata-src-") if args.pin else None
+    state = pin_source(Path(pinned.name)) if pinned else source_state()
     print(f"opendata source: {state}", flush=True)
     rows, problems = [], []
     for n in sizes:
@@ -732,7 +754,7 @@ def main() -> None:
     if not args.no_startup:
         od_small, fl_small = startup()
     text = table(rows, od_small, fl_small)
-    end_state = source_state()
+    end_state = state if pinned else source_state()
     text = f"opendata source: {state}\n\n" + text
     if end_state != state:
         text += f"\nWARNING: src/ changed during the run; now {end_state}\n"

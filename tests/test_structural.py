@@ -203,3 +203,40 @@ def test_missing_data_file_cannot_run(make_package: Callable[..., Path], tmp_pat
     (tmp_path / "data" / "t.csv").unlink()
     with pytest.raises(CouldNotRun, match="not found"):
         validate_package(path)
+
+
+def _parent_child(make_package: Callable[..., Path], extra_rows: str, total: int) -> Path:
+    parent = "".join(f"{c},n{c}\n" for c in range(100, 400))
+    child = "".join(f"{100 + i % 300},{i}\n" for i in range(2000)) + extra_rows
+    parent_schema = {
+        "fields": [{"name": "code", "type": "integer"}, {"name": "name"}],
+        "primaryKey": ["code"],
+    }
+    child_schema = {
+        "fields": [{"name": "code", "type": "integer"}, {"name": "v", "type": "integer"}],
+        "primaryKey": ["code", "v"],
+        "foreignKeys": [
+            {"fields": ["code"], "reference": {"resource": "parent", "fields": ["code"]}}
+        ],
+    }
+    checks = [{"id": "sum", "type": "column-sum", "message": "sum", "column": "v", "equals": total}]
+    return make_package(
+        {
+            "parent": ("code,name\n" + parent, parent_schema),
+            "child": ("code,v\n" + child, child_schema),
+        },
+        checks={"child": checks},
+    )
+
+
+def test_keys_are_exact_across_tiny_blocks(make_package: Callable[..., Path]) -> None:
+    path = _parent_child(make_package, "999,1\n150,50\n", 0)
+    expected = [[2002, "code", "foreign-key"], [2003, None, "primary-key"]]
+    assert validate_package(path, block_size=1 << 10).flatten("row", "field", "code") == expected
+    assert validate_package(path).flatten("row", "field", "code") == expected
+
+
+def test_package_sums_are_exact_across_tiny_blocks(make_package: Callable[..., Path]) -> None:
+    assert validate_package(_parent_child(make_package, "", 1999000), block_size=1 << 10).valid
+    [issue] = validate_package(_parent_child(make_package, "", 1999001), block_size=1 << 10).issues
+    assert (issue.rule, issue.details["actual"]) == ("sum", 1999000)
