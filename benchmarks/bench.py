@@ -3,35 +3,45 @@
 One command::
 
     python benchmarks/bench.py [--sizes 100000,1000000,5000000] [--frictionless-max 1000000]
-                               [--out benchmarks/results.md]
+                               [--out benchmarks/results.md] [--pin [REV]] [--no-startup]
 
-For every size it generates (from numpy ``default_rng(42)``, cached in ``benchmarks/.data/``) a
-county-year panel package: ``panel.csv`` (code, name, year, population, incidence, funds, exited,
-report_date, region; primary key (code, year); foreign key code -> ``counties.csv``) plus package
-checks in the declared-checks format of docs/checks.md (two column-sums against aggregates of the
-other table and a group-count of panel rows by code). Two variants are written:
+For every size it generates (from numpy ``default_rng(42)``, cached in ``benchmarks/.data/``,
+git-ignored) a county-year panel package: ``panel.csv`` (code, name, year, population,
+incidence, funds, exited, report_date, region; primary key (code, year); foreign key code ->
+``counties.csv``, which has its own primary key) plus package checks in the declared-checks
+format of docs/checks.md (two column-sums against aggregates of the other table and a
+group-count of panel rows by code against counties.panel_rows). Three variants are written:
 
-* ``errors/`` -- a fixed number of errors of every structural kind injected at known rows spread
-  over the file (type errors in integer/number/boolean/date, a missing cell, an extra cell, a
-  blank row, minimum/maximum/pattern/enum/required violations, a duplicate primary key, a foreign
-  key miss); the expected (row, field, code) triples are stored in ``expected.json``.
-* ``clean/`` -- the same data without the errors (the package checks pass and actually run).
+* ``errors/`` -- 3 errors of every structural kind injected at known rows spread over the file
+  (type errors in integer/number/boolean/date, a missing cell, an extra cell, a blank row,
+  minimum/maximum/pattern/enum/required violations, a duplicate primary key, a foreign-key miss);
+  the expected (row, field, code) triples are stored in ``expected.json``. Implied findings are
+  expected too: a malformed code is also a foreign-key miss, a blank row also has an empty
+  primary key (frictionless reports both).
+* ``streamable/`` -- the same without the missing-cell and extra-cell rows. A single ragged row
+  makes opendata give up its streaming reader and re-read the whole file as one text table; this
+  variant measures (and checks) the streaming path with errors present.
+* ``clean/`` -- no errors: the package checks pass and actually run (on a table with structural
+  errors they are skipped).
 
-Then, each in fresh subprocesses (wall time including interpreter start and imports, peak RSS
-from ``os.wait4``), median of 3 runs up to 1M rows and 1 run above:
+Then, each in fresh subprocesses (wall time including interpreter start and imports; peak RSS
+from GNU ``/usr/bin/time``), median of 3 runs up to 1M rows and 1 run above:
 
 (a) the parse floor: ``pyarrow.csv.read_csv`` with explicit column types, on the *clean* file
-    (typed readers stop at the first bad cell, so the floor cannot read the error file);
-(b) ``opendata validate --format json`` on the error package and on the clean package;
-(c) ``frictionless validate --json --limit-errors 0`` on the error package, up to
+    (typed readers stop at the first bad cell, so the floor cannot read the error file); its
+    ``table.nbytes`` is the Arrow size used for the memory ratio;
+(b) ``opendata validate --format json`` on each of the three variants;
+(c) ``frictionless validate --json --limit-errors 0`` on ``errors/``, up to
     ``--frictionless-max`` rows.
 
-Correctness: opendata's findings must equal the injected set exactly (CLI run), and must also
-equal it when the file is streamed in small blocks (API run with ``block_size=256 KiB`` on a
-variant without the ragged rows, because a single ragged row makes opendata re-read the whole
-file serially); frictionless's findings are compared with opendata's. The results table (with
-ratios and a start-up comparison on /work/main/datapackage.json) is printed and written to
-``--out``.
+Correctness: opendata's findings on ``errors/`` must equal the injected set exactly; on
+``streamable/`` read through the API with ``block_size=256 KiB`` (so errors fall in many blocks)
+they must equal the injected set minus the ragged rows; frictionless's findings must equal
+opendata's and the injected set (compared without the field for row-level codes, which
+frictionless reports without one). ``--pin REV`` measures ``src/`` of a commit, exported with
+``git archive``, so that edits to the working tree during a long run do not mix versions. The
+results table (with ratios, and a start-up comparison on /work/main/datapackage.json) is printed
+and written to ``--out``.
 """
 
 from __future__ import annotations
@@ -435,19 +445,19 @@ def source_state() -> str:
     return f"{_git('rev-parse', '--short', 'HEAD')}{dirty} (src digest {digest.hexdigest()[:12]})"
 
 
-def pin_source(into: Path) -> str:
-    """Export src/ of the committed HEAD into `into` and make every child import opendata from it.
+def pin_source(into: Path, rev: str) -> str:
+    """Export src/ of commit `rev` into `into` and make every child import opendata from it.
 
     The working tree may change while a long run is under way; pinning measures one version.
     """
     global CHILD_ENV
-    commit = _git("rev-parse", "--short", "HEAD")
+    commit = _git("rev-parse", "--short", rev)
     archive = subprocess.run(
         ["git", "archive", "--format=tar", commit, "src"], cwd=REPO, capture_output=True, check=True
     )
     subprocess.run(["tar", "-x", "-C", str(into)], input=archive.stdout, check=True)
     CHILD_ENV = {**os.environ, "PYTHONPATH": str(into / "src")}
-    return f"{commit} (pinned: src/ of HEAD exported with git archive)"
+    return f"{commit} (pinned: its src/ exported with git archive)"
 
 
 def median_run(cmd: list[str], repeats: int, cwd: Path | None = None) -> tuple[Run, list[Run]]:
@@ -544,6 +554,7 @@ class Row:
     floor_read: float = math.nan
     opendata: Run | None = None
     opendata_clean: Run | None = None
+    opendata_stream: Run | None = None
     frictionless: Run | None = None
     correctness: str = ""
 
@@ -588,6 +599,13 @@ def bench_size(n: int, fl_max: int) -> tuple[Row, list[str]]:
     skipped = [n for n in clean_report.get("notes", []) if "skipped" in n and "check" in n]
     problems += [f"opendata clean: {s}" for s in skipped]
 
+    row.opendata_stream, _ = median_run(
+        [cli, "validate", "--format", "json", "datapackage.json"], repeats, root / "streamable"
+    )
+    print(
+        f"  no-ragged     {row.opendata_stream.wall:7.2f} s {row.opendata_stream.rss_mb:8.0f} MB",
+        flush=True,
+    )
     streamed = run(
         [py, me, "--child-api", str(root / "streamable" / "datapackage.json"), str(STREAM_BLOCK)]
     )
@@ -675,6 +693,8 @@ def table(rows: list[Row], od_small: Run | None, fl_small: Run | None) -> str:
         "opendata MB",
         "opendata clean s",
         "clean MB",
+        "no-ragged s",
+        "no-ragged MB",
         "frictionless s",
         "frictionless MB",
         "opendata/floor",
@@ -684,7 +704,7 @@ def table(rows: list[Row], od_small: Run | None, fl_small: Run | None) -> str:
     ]
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for r in rows:
-        assert r.floor and r.opendata and r.opendata_clean
+        assert r.floor and r.opendata and r.opendata_clean and r.opendata_stream
         fl = r.frictionless
         cells = [
             f"{r.n:,}",
@@ -696,6 +716,8 @@ def table(rows: list[Row], od_small: Run | None, fl_small: Run | None) -> str:
             _f(r.opendata.rss_mb, 0),
             _f(r.opendata_clean.wall),
             _f(r.opendata_clean.rss_mb, 0),
+            _f(r.opendata_stream.wall),
+            _f(r.opendata_stream.rss_mb, 0),
             _f(fl.wall if fl else nan),
             _f(fl.rss_mb if fl else nan, 0),
             _f(r.opendata.wall / r.floor.wall, 1),
@@ -728,8 +750,10 @@ def main() -> None:
     p.add_argument("--no-startup", action="store_true", help="skip the start-up comparison")
     p.add_argument(
         "--pin",
-        action="store_true",
-        help="measure src/ of the committed HEAD (exported) instead of the working tree",
+        nargs="?",
+        const="HEAD",
+        metavar="REV",
+        help="measure src/ of a commit (default HEAD, exported) instead of the working tree",
     )
     p.add_argument("--child-floor", metavar="CSV", help=argparse.SUPPRESS)
     p.add_argument("--child-api", nargs=2, metavar=("DESCRIPTOR", "BLOCK"), help=argparse.SUPPRESS)
@@ -743,7 +767,7 @@ def main() -> None:
 
     sizes = [int(s) for s in args.sizes.split(",") if s]
     pinned = tempfile.TemporaryDirectory(prefix="opendata-src-") if args.pin else None
-    state = pin_source(Path(pinned.name)) if pinned else source_state()
+    state = pin_source(Path(pinned.name), args.pin) if pinned else source_state()
     print(f"opendata source: {state}", flush=True)
     rows, problems = [], []
     for n in sizes:
@@ -764,7 +788,9 @@ def main() -> None:
         "Median of 3 fresh runs up to 1M rows, 1 run above. The floor reads the *clean* copy",
         "(typed readers stop at the first bad cell); opendata and frictionless read the copy with",
         f"{PER_KIND} errors of each of {len(KINDS)} kinds; 'opendata clean' validates the clean",
-        "copy, where the package checks run (on the error copy they are skipped).",
+        "copy, where the package checks run (on the error copy they are skipped). 'no-ragged' is",
+        "the error copy without the missing-cell and extra-cell rows: a single ragged row makes",
+        "opendata abandon the streaming reader and re-read the whole file as one text table.",
     ]
     if problems:
         notes += ["", "Mismatches:", "", *[f"- {x}" for x in problems]]

@@ -161,3 +161,43 @@ def test_parity_fixtures_cover_every_structural_error_type(tmp_path: Path) -> No
         found |= {code for _, _, code in opendata_findings(descriptor)}
     assert len(FIXTURES) >= 10
     assert covered <= found
+
+
+def test_same_findings_with_many_ragged_rows_across_tiny_blocks(tmp_path: Path) -> None:
+    lines = []
+    for i in range(1, 700):
+        if i % 97 == 0:
+            lines.append(f"{i},ab")  # a missing cell
+        elif i % 89 == 0:
+            lines.append(f"{i},ab,1,surplus")  # an extra cell
+        elif i % 83 == 0:
+            lines.append(f'{i},"a\nb",2')  # a cell spanning two lines (pattern fails)
+        elif i % 79 == 0:
+            lines.append("")
+        else:
+            lines.append(f"{i},ab,{i % 13}")
+    schema = {
+        "fields": [
+            {"name": "id", "type": "integer"},
+            {"name": "name", "type": "string", "constraints": {"pattern": "[a-z]+"}},
+            {"name": "v", "type": "number", "constraints": {"maximum": 10}},
+        ],
+        "primaryKey": ["id"],
+    }
+    descriptor = write_package(tmp_path, {"t": ("id,name,v\n" + "\n".join(lines) + "\n", schema)})
+    expected = frictionless_findings(descriptor)
+    found = set()
+    for issue in validate_package(descriptor, block_size=1 << 10).issues:
+        field = (
+            None
+            if issue.code in ("primary-key", "foreign-key", "extra-cell", "blank-row")
+            else issue.field
+        )
+        found.add((issue.row, field, issue.code))
+    assert found == expected
+    assert {code for _, _, code in expected} >= {
+        "missing-cell",
+        "extra-cell",
+        "blank-row",
+        "constraint-error",
+    }

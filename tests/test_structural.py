@@ -240,3 +240,15 @@ def test_package_sums_are_exact_across_tiny_blocks(make_package: Callable[..., P
     assert validate_package(_parent_child(make_package, "", 1999000), block_size=1 << 10).valid
     [issue] = validate_package(_parent_child(make_package, "", 1999001), block_size=1 << 10).issues
     assert (issue.rule, issue.details["actual"]) == ("sum", 1999000)
+
+
+def test_ragged_row_after_a_multiline_cell_has_its_physical_line(
+    make_package: Callable[..., Path],
+) -> None:
+    csv = HEADER + '1,"a\nb",5,true,2020-01-01\n2,ab\n3,ab,5,true,2020-01-01,x\n'
+    issues = validate_package(make_package({"t": (csv, SCHEMA)})).sorted_issues()
+    assert [(i.row, i.line, i.code) for i in issues if i.code != "missing-cell"] == [
+        (2, 2, "constraint-error"),
+        (4, 5, "extra-cell"),
+    ]
+    assert {(i.row, i.line) for i in issues if i.code == "missing-cell"} == {(3, 4)}

@@ -207,8 +207,7 @@ class _Reader:
             raise CouldNotRun(f"cannot parse as CSV: {exc}", path=self.resource.path) from None
 
     def serial(self) -> Iterator[_Batch]:
-        """Read the whole file serially, where pyarrow reports the physical line of ragged records."""
-        import numpy as np
+        """Stream the file without threads, where pyarrow reports the physical line of ragged records."""
         import pyarrow as pa
         import pyarrow.csv as pcsv
 
@@ -219,58 +218,92 @@ class _Reader:
             return "skip"
 
         read, parse, convert = self._options(on_invalid)
+        next_row, next_line = self._first_row(), self.header_lines + 1
+        width = max(1, len(self.labels))
         try:
-            table = pcsv.read_csv(
+            reader = pcsv.open_csv(
                 self.path, read_options=read, parse_options=parse, convert_options=convert
             )
+            for record_batch in reader:
+                # pyarrow may have parsed ahead: ragged records past this block wait for the next.
+                batches, next_row, next_line, later = self._merge(
+                    list(record_batch.columns), ragged, next_row, next_line
+                )
+                ragged[:] = later
+                yield from batches
         except pa.ArrowInvalid as exc:
             if "UTF8" in str(exc) or "utf8" in str(exc).lower():
                 raise _BadEncoding() from None
             raise CouldNotRun(f"cannot parse as CSV: {exc}", path=self.resource.path) from None
-        columns = [c.combine_chunks() for c in table.columns]
-        good, _ = self._batch(columns, self._first_row(), self.header_lines + 1)
-        width = len(columns)
-        placed = []
-        for row in ragged:
+        if ragged:
+            empty = [pa.array([], pa.string()) for _ in range(width)]
+            batches, _, _, _ = self._merge(empty, list(ragged), next_row, next_line)
+            yield from batches
+
+    def _merge(
+        self, columns: list[pa.Array], pending: list[Any], next_row: int, next_line: int
+    ) -> tuple[list[_Batch], int, int, list[Any]]:
+        """One block's good records and the ragged ones pyarrow skipped in it, in file order.
+
+        Returns the batches, the row and line the next block starts at, and the ragged records
+        that lie beyond this block.
+        """
+        import numpy as np
+        import pyarrow as pa
+
+        good, good_end = self._batch(columns, next_row, next_line)
+        n = len(good.rows)
+        # pyarrow numbers a skipped record by its position among records (the header is 1),
+        # which is frictionless's row number; its physical line follows from the merge.
+        placed: list[tuple[int, int, list[str]]] = []
+        later = []
+        for row in sorted(pending, key=lambda r: int(r.number)):
+            if n and int(row.number) >= next_row + n + len(placed):
+                later.append(row)
+                continue
             cells = next(csv.reader(io.StringIO(row.text, newline=""), **self.csv_kwargs()), [])
             placed.append((int(row.number), row.text.count("\n") + 1, cells))
-        placed.sort(key=lambda item: item[0])
-        # Good records' lines were counted as if no ragged record existed; shift every good
-        # record past the ragged ones that precede it.
-        base = good.lines
-        delta_line = np.zeros(len(base) + 1, dtype=np.int64)
-        delta_row = np.zeros(len(base) + 1, dtype=np.int64)
-        consumed = 0
+        base_rows = good.rows
+        base_lines = good.lines
+        delta_line = np.zeros(n + 1, dtype=np.int64)
+        delta_row = np.zeros(n + 1, dtype=np.int64)
+        consumed_lines = 0
         ragged_rows, ragged_lines = [], []
-        for order, (line, span, _cells) in enumerate(placed):
-            idx = int(np.searchsorted(base, line - consumed, side="left"))
+        for order, (row_number, span, _cells) in enumerate(placed):
+            idx = int(np.searchsorted(base_rows, row_number - order, side="left"))
+            start = int(base_lines[idx]) if idx < n else good_end
+            ragged_rows.append(row_number)
+            ragged_lines.append(start + consumed_lines)
             delta_line[idx] += span
             delta_row[idx] += 1
-            consumed += span
-            ragged_rows.append(self._first_row() + idx + order)
-            ragged_lines.append(line)
-        good.lines = base + np.cumsum(delta_line)[: len(base)]
-        good.rows = good.rows + np.cumsum(delta_row)[: len(base)]
-        if len(base):
-            yield good
-        if not placed:
-            return
-        cols: list[list[str | None]] = [[] for _ in range(width)]
-        present: list[list[bool]] = [[] for _ in range(width)]
-        extras = []
-        for (line, _span, cells), row_number in zip(placed, ragged_rows, strict=True):
-            for i in range(width):
-                cols[i].append(cells[i] if i < len(cells) else None)
-                present[i].append(i < len(cells))
-            if len(cells) > width:
-                extras.append((row_number, line, cells[width:]))
-        yield _Batch(
-            columns=[pa.array(c, pa.string()) for c in cols],
-            rows=np.array(ragged_rows, dtype=np.int64),
-            lines=np.array(ragged_lines, dtype=np.int64),
-            present=[pa.array(p, pa.bool_()) for p in present],
-            extra_cells=extras,
-        )
+            consumed_lines += span
+        good.lines = base_lines + np.cumsum(delta_line)[:n]
+        good.rows = base_rows + np.cumsum(delta_row)[:n]
+        end = good_end + consumed_lines
+        out = [good] if n else []
+        if placed:
+            width = len(columns)
+            cols: list[list[str | None]] = [[] for _ in range(width)]
+            present: list[list[bool]] = [[] for _ in range(width)]
+            extras = []
+            for (_number, _span, cells), row_number, line in zip(
+                placed, ragged_rows, ragged_lines, strict=True
+            ):
+                for i in range(width):
+                    cols[i].append(cells[i] if i < len(cells) else None)
+                    present[i].append(i < len(cells))
+                if len(cells) > width:
+                    extras.append((row_number, line, cells[width:]))
+            out.append(
+                _Batch(
+                    columns=[pa.array(c, pa.string()) for c in cols],
+                    rows=np.array(ragged_rows, dtype=np.int64),
+                    lines=np.array(ragged_lines, dtype=np.int64),
+                    present=[pa.array(p, pa.bool_()) for p in present],
+                    extra_cells=extras,
+                )
+            )
+        return out, next_row + n + len(placed), end, later
 
     def _batch(
         self, columns: list[pa.Array], first_row: int, first_line: int
