@@ -19,8 +19,8 @@ group-count of panel rows by code against counties.panel_rows). Three variants a
   expected too: a malformed code is also a foreign-key miss, a blank row also has an empty
   primary key (frictionless reports both).
 * ``streamable/`` -- the same without the missing-cell and extra-cell rows. A single ragged row
-  makes opendata give up its streaming reader and re-read the whole file as one text table; this
-  variant measures (and checks) the streaming path with errors present.
+  sends opendata to a second, serial reading pass (up to cfceb88 the whole file as one text
+  table); this variant measures (and checks) the plain streaming path with errors present.
 * ``clean/`` -- no errors: the package checks pass and actually run (on a table with structural
   errors they are skipped).
 
@@ -789,8 +789,8 @@ def main() -> None:
         "(typed readers stop at the first bad cell); opendata and frictionless read the copy with",
         f"{PER_KIND} errors of each of {len(KINDS)} kinds; 'opendata clean' validates the clean",
         "copy, where the package checks run (on the error copy they are skipped). 'no-ragged' is",
-        "the error copy without the missing-cell and extra-cell rows: a single ragged row makes",
-        "opendata abandon the streaming reader and re-read the whole file as one text table.",
+        "the error copy without the missing-cell and extra-cell rows (a ragged row sends opendata",
+        "to a second, serial reading pass).",
     ]
     if problems:
         notes += ["", "Mismatches:", "", *[f"- {x}" for x in problems]]
