@@ -12,7 +12,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from pathlib import Path
@@ -613,6 +613,30 @@ def _pattern_violations(values: pa.Array, pattern: str) -> pa.Array:
         return pc.fill_null(pc.take(bad, pc.index_in(values, value_set=uniques)), False)
 
 
+def _report_cells(
+    found: _Findings,
+    batch: _Batch,
+    f: Field,
+    positions: np.ndarray | list[int],
+    values: list[Any],
+    code: str,
+    rule: str,
+    describe: Callable[..., tuple[str, dict[str, Any]]],
+) -> None:
+    """One finding per cell: `describe(value)` gives its message and details."""
+    for idx, value in zip(positions, values, strict=True):
+        message, details = describe(value)
+        found.add(
+            code,
+            message,
+            row=int(batch.rows[idx]),
+            line=int(batch.lines[idx]),
+            field=f.name,
+            rule=rule,
+            details=details,
+        )
+
+
 def _check_batch(
     found: _Findings, batch: _Batch, expected: list[Field], missing_values: list[str]
 ) -> tuple[dict[str, pa.Array], np.ndarray]:
@@ -637,54 +661,68 @@ def _check_batch(
 
     for f, col, parsed, absent, empty in parsed_all:
         if absent is not None:
-            for idx in _indices(pc.and_(absent, not_blank)):
-                found.add(
-                    "missing-cell",
+            missing_cells = _indices(pc.and_(absent, not_blank))
+            _report_cells(
+                found,
+                batch,
+                f,
+                missing_cells,
+                [None] * len(missing_cells),
+                "missing-cell",
+                "missing-cell",
+                lambda _v, f=f: (
                     f"row has no cell for field {f.name!r}",
-                    row=int(batch.rows[idx]),
-                    line=int(batch.lines[idx]),
-                    field=f.name,
-                    rule="missing-cell",
-                    details={"expected": f.name, "actual": None},
-                )
-        bad = _indices(pc.and_(parsed.invalid, not_blank))
-        for idx, value in zip(bad, _values_at(col, bad), strict=True):
-            found.add(
-                "type-error",
-                f"{value!r} is not a valid {f.type}"
-                + (f" ({f.format})" if f.format != "default" else ""),
-                row=int(batch.rows[idx]),
-                line=int(batch.lines[idx]),
-                field=f.name,
-                rule=f"type:{f.type}",
-                details={"expected": f"{f.type}/{f.format}", "actual": value},
+                    {"expected": f.name, "actual": None},
+                ),
             )
+        bad = _indices(pc.and_(parsed.invalid, not_blank))
+        kind = f"{f.type}" + (f" ({f.format})" if f.format != "default" else "")
+        _report_cells(
+            found,
+            batch,
+            f,
+            bad,
+            _values_at(col, bad),
+            "type-error",
+            f"type:{f.type}",
+            lambda v, f=f, kind=kind: (
+                f"{v!r} is not a valid {kind}",
+                {"expected": f"{f.type}/{f.format}", "actual": v},
+            ),
+        )
         if f.required:
-            for idx in _indices(pc.and_(empty, not_blank)):
-                found.add(
-                    "constraint-error",
+            unset = _indices(pc.and_(empty, not_blank))
+            _report_cells(
+                found,
+                batch,
+                f,
+                unset,
+                [None] * len(unset),
+                "constraint-error",
+                "constraint:required",
+                lambda _v, f=f: (
                     f"field {f.name!r} is required but the cell is empty",
-                    row=int(batch.rows[idx]),
-                    line=int(batch.lines[idx]),
-                    field=f.name,
-                    rule="constraint:required",
-                    details={"constraint": "required", "expected": "a value", "actual": None},
-                )
+                    {"constraint": "required", "expected": "a value", "actual": None},
+                ),
+            )
         for name, bound, mask in _constraint_masks(f, parsed.values, col):
             mask = pc.and_(
                 pc.and_(pc.fill_null(mask, False), pc.is_valid(parsed.values)), not_blank
             )
             hits = _indices(mask)
-            for idx, value in zip(hits, _values_at(col, hits), strict=True):
-                found.add(
-                    "constraint-error",
-                    f"{value!r} violates {name} {bound!r}",
-                    row=int(batch.rows[idx]),
-                    line=int(batch.lines[idx]),
-                    field=f.name,
-                    rule=f"constraint:{name}",
-                    details={"constraint": name, "expected": bound, "actual": value},
-                )
+            _report_cells(
+                found,
+                batch,
+                f,
+                hits,
+                _values_at(col, hits),
+                "constraint-error",
+                f"constraint:{name}",
+                lambda v, name=name, bound=bound: (
+                    f"{v!r} violates {name} {bound!r}",
+                    {"constraint": name, "expected": bound, "actual": v},
+                ),
+            )
     blank_rows = set(batch.rows[blank].tolist())
     for row_number, line, cells in batch.extra_cells:
         if row_number in blank_rows:
