@@ -764,7 +764,9 @@ def _codes(arrays: list[pa.Array]) -> np.ndarray:
         if combined is None:
             combined = codes
         elif int(combined.max(initial=0) + 1) * size < 2**62:
-            combined = combined * size + codes
+            # In place: at millions of rows every temporary array costs tens of megabytes.
+            combined *= size
+            combined += codes
         else:
             stacked = np.stack([combined, codes], axis=1)
             _, combined = np.unique(stacked, axis=0, return_inverse=True)
@@ -777,17 +779,18 @@ def _duplicates(codes: np.ndarray, eligible: np.ndarray) -> tuple[np.ndarray, np
     """Positions of repeated keys (all but the first) and the position of each one's first occurrence."""
     import numpy as np
 
-    positions = np.flatnonzero(eligible)
-    if not len(positions):
-        return positions, positions
-    sub = codes[positions]
+    empty = np.array([], dtype=np.int64)
+    everything = bool(eligible.all())
+    sub = codes if everything else codes[eligible]
+    if not len(sub):
+        return empty, empty
     # The common case, no repeats, is settled by a plain sort (an argsort with first
     # occurrences costs several times more; pyarrow's count_distinct more still).
     ordered = np.sort(sub)
     if not bool((ordered[1:] == ordered[:-1]).any()):
-        empty = np.array([], dtype=np.int64)
         return empty, empty
     del ordered
+    positions = np.arange(len(codes)) if everything else np.flatnonzero(eligible)
     _, first, inverse = np.unique(sub, return_index=True, return_inverse=True)
     first_of_each = first[inverse.ravel()]
     dup = np.arange(len(sub)) != first_of_each
