@@ -311,11 +311,9 @@ def parse_column(field: Field, column: pa.Array, missing_values: list[str]) -> P
         missing = pc.is_null(column)
     any_missing = pc.any(missing).as_py() or False
     text = pc.if_else(missing, pa.scalar(None, pa.string()), column) if any_missing else column
-    no_invalid = pa.array([False] * 0, pa.bool_())
 
     if field.type in ("string", "any") and field.format in ("default", "any", "binary", "wkt"):
-        invalid = pc.and_(pc.invert(missing), pa.scalar(False)) if len(column) else no_invalid
-        return Parsed(text, missing, invalid)
+        return Parsed(text, missing, pc.and_(pc.invert(missing), pa.scalar(False)))
 
     fast = _fast_cast(field, text, target)
     if fast is not None:

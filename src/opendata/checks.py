@@ -259,7 +259,6 @@ def _operand(frame: pd.DataFrame, value: Any) -> Any:
 
 def evaluate(check: Check, frames: Frames) -> Outcome:
     """Compute a check's outcome on typed DataFrames (one per resource)."""
-    import numpy as np
     import pandas as pd
 
     s = check.spec
@@ -426,7 +425,6 @@ def evaluate(check: Check, frames: Frames) -> Outcome:
         return Outcome(not bad.any(), failing_rows=bad)
 
     raise CheckDefinitionError(f"unknown check type {check.type}")  # pragma: no cover
-    del np  # keep the import local and used
 
 
 def _prev_details(
