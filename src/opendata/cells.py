@@ -296,6 +296,8 @@ def parse_column(field: Field, column: pa.Array, missing_values: list[str]) -> P
     import pyarrow.compute as pc
 
     target = arrow_type(field)
+    if pa.types.is_dictionary(column.type):
+        return _parse_encoded(field, column, missing_values)
     if not pa.types.is_string(column.type):
         # Converted while reading (integers, numbers, booleans): nulls are the missing cells.
         missing = pc.is_null(column)
@@ -319,6 +321,27 @@ def parse_column(field: Field, column: pa.Array, missing_values: list[str]) -> P
     if fast is not None:
         return Parsed(fast, missing, pc.and_(pc.invert(missing), pa.scalar(False)))
     return _parse_with_residue(field, text, missing, target)
+
+
+def _parse_encoded(field: Field, column: pa.Array, missing_values: list[str]) -> Parsed:
+    """Parse a dictionary-encoded column once per distinct value, then spread the result.
+
+    Text fields stay encoded (their missing cells become null indices), so that keys and
+    lookups downstream keep working on the small dictionary.
+    """
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    indices = column.indices
+    words = parse_column(field, column.dictionary.cast(pa.string()), missing_values)
+    missing = pc.fill_null(pc.take(words.missing, indices), True)
+    invalid = pc.fill_null(pc.take(words.invalid, indices), False)
+    if pa.types.is_string(words.values.type):
+        kept = pc.if_else(missing, pa.scalar(None, indices.type), indices)
+        values: pa.Array = pa.DictionaryArray.from_arrays(kept, column.dictionary)
+    else:
+        values = pc.take(words.values, indices)
+    return Parsed(values, missing, invalid)
 
 
 def _fast_cast(field: Field, text: pa.Array, target: pa.DataType) -> pa.Array | None:

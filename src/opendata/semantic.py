@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 from opendata.checks import Check, Outcome, evaluate
 from opendata.expression import ExpressionError
 from opendata.report import Issue
-from opendata.structural import LINE_COLUMN, ROW_COLUMN
+from opendata.structural import RowMap, decoded
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -16,22 +16,30 @@ if TYPE_CHECKING:
 MAX_ROW_FINDINGS = 1000
 
 
-def to_frame(table: pa.Table) -> pd.DataFrame:
-    """An Arrow table as a pandas DataFrame with nullable dtypes (no silent float coercion)."""
+def to_frame(table: pa.Table, rows: int | None = None) -> pd.DataFrame:
+    """An Arrow table as a pandas DataFrame with nullable dtypes (no silent float coercion).
+
+    A table with no columns kept still has its `rows` (row-count checks need nothing else).
+    """
     import pandas as pd
     import pyarrow as pa
 
+    if not table.num_columns:
+        return pd.DataFrame(index=pd.RangeIndex(rows or 0))
     mapping = {
         pa.int64(): pd.Int64Dtype(),
         pa.float64(): pd.Float64Dtype(),
         pa.bool_(): pd.BooleanDtype(),
         pa.string(): pd.StringDtype(),
     }
-    return table.to_pandas(types_mapper=mapping.get)
+    return decoded(table).to_pandas(types_mapper=mapping.get)
 
 
 def run_checks(
-    checks: list[Check], frames: dict[str, pd.DataFrame], paths: dict[str, str | None]
+    checks: list[Check],
+    frames: dict[str, pd.DataFrame],
+    paths: dict[str, str | None],
+    where: dict[str, RowMap],
 ) -> list[Issue]:
     """Run the checks through pandera (lazy: every failure collected) and turn failures into Issues."""
     import pandera.pandas as pandera
@@ -63,7 +71,11 @@ def run_checks(
             outcome = outcomes.get(check.id)
             if outcome is None:
                 continue
-            issues.extend(_issues(check, outcome, frame, failed_rows.get(check.id, []), paths))
+            issues.extend(
+                _issues(
+                    check, outcome, frame, failed_rows.get(check.id, []), paths, where[resource]
+                )
+            )
     return issues
 
 
@@ -106,6 +118,7 @@ def _issues(
     frame: pd.DataFrame,
     failed_index: list[Any],
     paths: dict[str, str | None],
+    where: RowMap,
 ) -> list[Issue]:
     """Findings for one failed check: one per failing row or group, or one for an aggregate."""
     if outcome.passed:
@@ -140,8 +153,8 @@ def _issues(
             out.append(
                 Issue(
                     message=_describe(check.message, details),
-                    line=int(frame[LINE_COLUMN].iloc[pos]),
-                    row=int(frame[ROW_COLUMN].iloc[pos]),
+                    line=where.line(pos),
+                    row=where.row(pos),
                     details=details,
                     **base,
                 )
@@ -152,12 +165,12 @@ def _issues(
             details = dict(group)
             if claim:
                 details["claim"] = claim
-            where = ", ".join(f"{k}={v}" for k, v in group["group"].items())
+            at = ", ".join(f"{k}={v}" for k, v in group["group"].items())
             out.append(
                 Issue(
-                    message=f"{check.message} — {where}: expected {group['expected']}, found {group['actual']}",
+                    message=f"{check.message} — {at}: expected {group['expected']}, found {group['actual']}",
                     details=details,
-                    line=_first_line(frame, group["group"]),
+                    line=_first_line(frame, group["group"], where),
                     **base,
                 )
             )
@@ -178,7 +191,7 @@ def _describe(message: str, details: dict[str, Any]) -> str:
     return message
 
 
-def _first_line(frame: pd.DataFrame, group: dict[str, Any]) -> int | None:
+def _first_line(frame: pd.DataFrame, group: dict[str, Any], where: RowMap) -> int | None:
     mask = None
     for k, v in group.items():
         if k not in frame.columns:
@@ -187,5 +200,5 @@ def _first_line(frame: pd.DataFrame, group: dict[str, Any]) -> int | None:
         mask = part if mask is None else mask & part
     if mask is None:
         return None
-    hits = frame.loc[mask.fillna(False).astype(bool), LINE_COLUMN]
-    return int(hits.iloc[0]) if len(hits) else None
+    hits = mask.fillna(False).to_numpy(dtype=bool).nonzero()[0]
+    return where.line(int(hits[0])) if len(hits) else None

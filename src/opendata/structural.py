@@ -27,9 +27,7 @@ if TYPE_CHECKING:
     import numpy as np
     import pyarrow as pa
 
-DEFAULT_BLOCK_SIZE = 16 << 20
-ROW_COLUMN = "__row__"
-LINE_COLUMN = "__line__"
+DEFAULT_BLOCK_SIZE = 64 << 20
 
 
 @dataclass
@@ -40,6 +38,7 @@ class TableResult:
     issues: list[Issue] = field(default_factory=list)
     table: pa.Table | None = None
     rows: int = 0
+    where: RowMap | None = None
     bytes: int | None = None
     readable: bool = True
 
@@ -50,12 +49,95 @@ class TableResult:
 
 
 @dataclass
+class Run:
+    """The numbers first, first + 1, ..., first + n - 1, without an array: most batches' rows and lines."""
+
+    first: int
+    n: int
+
+    def __len__(self) -> int:
+        return self.n
+
+    def __getitem__(self, index: Any) -> Any:
+        import numpy as np
+
+        if isinstance(index, int | np.integer):
+            return self.first + int(index)
+        index = np.asarray(index)
+        if index.dtype == bool:
+            index = np.flatnonzero(index)
+        return self.first + index
+
+    def array(self) -> np.ndarray:
+        import numpy as np
+
+        return np.arange(self.first, self.first + self.n, dtype=np.int64)
+
+
+def _array(numbers: np.ndarray | Run) -> np.ndarray:
+    return numbers.array() if isinstance(numbers, Run) else numbers
+
+
+class RowMap:
+    """Each record's frictionless row number and physical line, by its position in the table.
+
+    Kept as the batches' runs (no per-record arrays unless a batch is irregular), so that a
+    table of millions of rows costs no memory for its row numbers.
+    """
+
+    def __init__(self) -> None:
+        self.offsets: list[int] = []
+        self.rows: list[np.ndarray | Run] = []
+        self.lines: list[np.ndarray | Run] = []
+        self.size = 0
+
+    def append(self, rows: np.ndarray | Run, lines: np.ndarray | Run) -> None:
+        if len(rows):
+            self.offsets.append(self.size)
+            self.rows.append(rows)
+            self.lines.append(lines)
+            self.size += len(rows)
+
+    def __len__(self) -> int:
+        return self.size
+
+    def ordered(self) -> bool:
+        """Whether positions follow row numbers (a ragged record read serially comes later)."""
+        return all(a[len(a) - 1] < b[0] for a, b in zip(self.rows, self.rows[1:], strict=False))
+
+    def sorted(self) -> tuple[RowMap, np.ndarray]:
+        """The map in row order, and the positions that put a table in that order."""
+        import numpy as np
+
+        rows = np.concatenate([_array(r) for r in self.rows])
+        lines = np.concatenate([_array(x) for x in self.lines])
+        order = np.argsort(rows, kind="stable")
+        out = RowMap()
+        out.append(rows[order], lines[order])
+        return out, order
+
+    def _part(self, position: int) -> tuple[int, int]:
+        import bisect
+
+        k = bisect.bisect_right(self.offsets, position) - 1
+        return k, position - self.offsets[k]
+
+    def row(self, position: int) -> int:
+        k, i = self._part(int(position))
+        return int(self.rows[k][i])
+
+    def line(self, position: int) -> int:
+        k, i = self._part(int(position))
+        return int(self.lines[k][i])
+
+
+@dataclass
 class _Batch:
     """A block of records as text columns, with frictionless row numbers and physical lines."""
 
     columns: list[pa.Array]
-    rows: np.ndarray
-    lines: np.ndarray
+    rows: np.ndarray | Run
+    lines: np.ndarray | Run
     present: list[pa.Array] | None = None
     extra_cells: list[tuple[int, int, list[str]]] = field(default_factory=list)
 
@@ -73,13 +155,19 @@ class _BadEncoding(Exception):
 
 
 class _Reader:
-    """Reads a CSV resource as text batches, tolerant of ragged rows."""
+    """Reads a CSV resource in chunks of whole records, tolerant of ragged rows.
+
+    Each chunk (``block_size`` bytes, cut at the last record boundary) is parsed by pyarrow with
+    both cores; a chunk that holds a ragged record is parsed again serially, the only mode in
+    which pyarrow tells where the record was, and a chunk with a cell that does not convert is
+    parsed again as text. Memory is bounded by the chunk, whatever the file's size.
+    """
 
     def __init__(self, resource: Resource, block_size: int) -> None:
         assert resource.fullpath is not None
         self.resource = resource
         self.path: Path = resource.fullpath
-        self.block_size = block_size
+        self.block_size = max(1, block_size)
         dialect = resource.dialect
         self.delimiter = str(dialect.get("delimiter", ","))
         self.quote = dialect.get("quoteChar", '"')
@@ -91,9 +179,12 @@ class _Reader:
         self.encoding = "utf8" if self.utf8 else enc
         self.labels: list[str] = []
         self.header_lines = 0
-        self.may_span_lines = bool(self.quote) and _contains(self.path, str(self.quote).encode())
+        # Whether the chunk being read holds a quote: only then can a cell span lines.
+        self.may_span_lines = bool(self.quote)
         # Columns pyarrow may convert while reading (see typed_columns); empty: all text.
         self.typed: dict[int, pa.DataType] = {}
+        # Text columns read dictionary-encoded (repeated values: keys, codes, categories, dates).
+        self.encoded: set[int] = set()
         self.true_values: list[str] = []
         self.false_values: list[str] = []
         self.missing_values: list[str] = [""]
@@ -136,15 +227,34 @@ class _Reader:
             self.labels = [f"field{i + 1}" for i in range(len(first))]
         return self.labels
 
-    def _options(self, handler: Any, *, threads: bool = False) -> tuple[Any, Any, Any]:
+    @property
+    def splittable(self) -> bool:
+        """Whether record boundaries can be found in the raw bytes.
+
+        They can when line breaks, quotes and delimiters are single ASCII bytes that never occur
+        inside another character (UTF-8, GBK, Big5, Latin-1: not UTF-16) and no escape character
+        can hide a quote. Otherwise the file is read as one chunk.
+        """
+        import codecs
+
+        try:
+            codec = codecs.lookup(self.encoding)
+        except LookupError:
+            return False
+        marks = ["\n", self.delimiter] + ([str(self.quote)] if self.quote else [])
+        return not self.escape and all(codec.encode(m)[0] == m.encode("ascii") for m in marks)
+
+    def _options(
+        self, handler: Any, *, threads: bool, typed: bool, skip_rows: int, block_size: int
+    ) -> tuple[Any, Any, Any]:
         import pyarrow as pa
         import pyarrow.csv as pcsv
 
         names = [f"c{i}" for i in range(max(1, len(self.labels)))]
         read = pcsv.ReadOptions(
             column_names=names,
-            skip_rows=self.header_lines,
-            block_size=self.block_size,
+            skip_rows=skip_rows,
+            block_size=block_size,
             # Serial parsing is slower, but only then does pyarrow report ragged rows' lines.
             use_threads=threads,
             encoding=self.encoding,
@@ -158,9 +268,13 @@ class _Reader:
             ignore_empty_lines=False,
             invalid_row_handler=handler,
         )
-        typed = self.typed if threads else {}
+        text = pa.string()
+        encoded = pa.dictionary(pa.int32(), pa.string())
+        types = {i: (encoded if i in self.encoded else text) for i in range(len(names))}
+        if typed:
+            types.update(self.typed)
         convert = pcsv.ConvertOptions(
-            column_types={n: typed.get(i, pa.string()) for i, n in enumerate(names)},
+            column_types={n: types[i] for i, n in enumerate(names)},
             strings_can_be_null=False,
             quoted_strings_can_be_null=True,
             null_values=self.missing_values,
@@ -169,11 +283,82 @@ class _Reader:
         )
         return read, parse, convert
 
+    def _parse_block(self) -> int:
+        """pyarrow's block: a quarter of a chunk (two per core), measured fastest; small chunks whole."""
+        if self.block_size < 4 << 20:
+            return self.block_size
+        return min(self.block_size // 4, 16 << 20)
+
     def _first_row(self) -> int:
         return 2 if self.has_header else 1
 
-    def stream(self) -> Iterator[_Batch]:
-        """Yield batches from the streaming reader; raise _Ragged at the first ragged record."""
+    def chunks(self) -> Iterator[_Batch]:
+        """Yield the file's records as batches, chunk by chunk, in file order."""
+        quote = str(self.quote).encode() if self.quote else b""
+        split = self.splittable
+        size = self.block_size if split else max(self.block_size, self.path.stat().st_size + 1)
+        buf = bytearray(size)
+        have = 0
+        eof = False
+        first = True
+        row, line = self._first_row(), self.header_lines + 1
+        with self.path.open("rb") as fh:
+            while True:
+                with memoryview(buf) as view:
+                    while have < len(buf) and not eof:
+                        got = fh.readinto(view[have:])
+                        eof = not got
+                        have += got
+                cut = have if eof else _record_end(buf, have, quote)
+                if not cut:
+                    # One record longer than the buffer: make room and read on.
+                    bigger = bytearray(2 * len(buf))
+                    bigger[:have] = buf[:have]
+                    buf = bigger
+                    continue
+                self.may_span_lines = bool(quote) and buf.find(quote, 0, cut) >= 0
+                with memoryview(buf) as view:
+                    batches, row, line = self._chunk(view[:cut], first, row, line)
+                yield from batches
+                first = False
+                if eof and cut == have:
+                    return
+                rest = have - cut
+                buf[:rest] = buf[cut:have]
+                have = rest
+
+    def _chunk(
+        self, data: memoryview, first: bool, row: int, line: int
+    ) -> tuple[list[_Batch], int, int]:
+        """The batches of one chunk of whole records, and the row and line after it."""
+        import pyarrow as pa
+
+        skip = self.header_lines if first else 0
+        typed = bool(self.typed)
+        if typed and any(t == pa.int64() for t in self.typed.values()):
+            # pyarrow reads 0x1F as 31; frictionless (Python's int) rejects it. Looking for the
+            # single byte first is much faster, and most files hold no x at all.
+            raw = data.obj if isinstance(data.obj, bytearray) else bytes(data)
+            end = len(data)
+            for x in (b"x", b"X"):
+                if typed and raw.find(x, 0, end) >= 0:
+                    typed = raw.find(b"0" + x, 0, end) < 0
+        for attempt_typed in [True, False] if typed else [False]:
+            try:
+                table = self._read(data, attempt_typed, skip)
+            except _TypedMiss:
+                continue
+            except _Ragged:
+                break
+            if table is None:
+                return [], row, line
+            columns = [c.combine_chunks() for c in table.columns]
+            batch, end_line = self._batch(columns, row, line)
+            return [batch], row + table.num_rows, end_line
+        return self._serial(data, skip, row, line)
+
+    def _read(self, data: memoryview, typed: bool, skip: int) -> pa.Table | None:
+        """Parse a chunk with both cores; raise _Ragged or _TypedMiss where that cannot work."""
         import pyarrow as pa
         import pyarrow.csv as pcsv
 
@@ -183,31 +368,40 @@ class _Reader:
             ragged.append(row)
             return "error"
 
-        read, parse, convert = self._options(on_invalid, threads=True)
-        next_row = self._first_row()
-        next_line = self.header_lines + 1
-        try:
-            reader = pcsv.open_csv(
-                self.path, read_options=read, parse_options=parse, convert_options=convert
+        block = self._parse_block()
+        while True:
+            read, parse, convert = self._options(
+                on_invalid, threads=True, typed=typed, skip_rows=skip, block_size=block
             )
-            for record_batch in reader:
-                n = record_batch.num_rows
-                if not n:
+            try:
+                return pcsv.read_csv(
+                    pa.py_buffer(data),
+                    read_options=read,
+                    parse_options=parse,
+                    convert_options=convert,
+                )
+            except pa.ArrowInvalid as exc:
+                if ragged:
+                    raise _Ragged() from None
+                message = str(exc)
+                if "Empty CSV file" in message:
+                    return None
+                if typed and "conversion error" in message:
+                    raise _TypedMiss() from None
+                if "straddl" in message and block < len(data):
+                    block = len(data) + 1  # a quoted cell longer than a parsing block
                     continue
-                batch, next_line = self._batch(list(record_batch.columns), next_row, next_line)
-                next_row += n
-                yield batch
-        except pa.ArrowInvalid as exc:
-            if ragged:
-                raise _Ragged() from None
-            if "UTF8" in str(exc) or "utf8" in str(exc).lower():
-                raise _BadEncoding() from None
-            if self.typed and "conversion error" in str(exc):
-                raise _TypedMiss() from None
-            raise CouldNotRun(f"cannot parse as CSV: {exc}", path=self.resource.path) from None
+                self._parse_error(message)
 
-    def serial(self) -> Iterator[_Batch]:
-        """Stream the file without threads, where pyarrow reports the physical line of ragged records."""
+    def _parse_error(self, message: str) -> None:
+        if "UTF8" in message or "utf8" in message.lower():
+            raise _BadEncoding() from None
+        raise CouldNotRun(f"cannot parse as CSV: {message}", path=self.resource.path) from None
+
+    def _serial(
+        self, data: memoryview, skip: int, next_row: int, next_line: int
+    ) -> tuple[list[_Batch], int, int]:
+        """Parse a chunk without threads, where pyarrow reports the position of ragged records."""
         import pyarrow as pa
         import pyarrow.csv as pcsv
 
@@ -217,31 +411,46 @@ class _Reader:
             ragged.append(row)
             return "skip"
 
-        read, parse, convert = self._options(on_invalid)
-        next_row, next_line = self._first_row(), self.header_lines + 1
+        # pyarrow numbers records from 1 counting skipped rows; frictionless from the header.
+        offset = next_row - (skip + 1)
+        out: list[_Batch] = []
         width = max(1, len(self.labels))
+        block = self._parse_block()
+        read, parse, convert = self._options(
+            on_invalid, threads=False, typed=False, skip_rows=skip, block_size=block
+        )
         try:
             reader = pcsv.open_csv(
-                self.path, read_options=read, parse_options=parse, convert_options=convert
+                pa.BufferReader(pa.py_buffer(data)),
+                read_options=read,
+                parse_options=parse,
+                convert_options=convert,
             )
             for record_batch in reader:
                 # pyarrow may have parsed ahead: ragged records past this block wait for the next.
                 batches, next_row, next_line, later = self._merge(
-                    list(record_batch.columns), ragged, next_row, next_line
+                    list(record_batch.columns), ragged, next_row, next_line, offset
                 )
                 ragged[:] = later
-                yield from batches
+                out.extend(batches)
         except pa.ArrowInvalid as exc:
-            if "UTF8" in str(exc) or "utf8" in str(exc).lower():
-                raise _BadEncoding() from None
-            raise CouldNotRun(f"cannot parse as CSV: {exc}", path=self.resource.path) from None
+            if "Empty CSV file" not in str(exc):
+                self._parse_error(str(exc))
         if ragged:
             empty = [pa.array([], pa.string()) for _ in range(width)]
-            batches, _, _, _ = self._merge(empty, list(ragged), next_row, next_line)
-            yield from batches
+            batches, next_row, next_line, _ = self._merge(
+                empty, list(ragged), next_row, next_line, offset
+            )
+            out.extend(batches)
+        return out, next_row, next_line
 
     def _merge(
-        self, columns: list[pa.Array], pending: list[Any], next_row: int, next_line: int
+        self,
+        columns: list[pa.Array],
+        pending: list[Any],
+        next_row: int,
+        next_line: int,
+        offset: int,
     ) -> tuple[list[_Batch], int, int, list[Any]]:
         """One block's good records and the ragged ones pyarrow skipped in it, in file order.
 
@@ -250,6 +459,7 @@ class _Reader:
         """
         import numpy as np
         import pyarrow as pa
+        import pyarrow.compute as pc
 
         good, good_end = self._batch(columns, next_row, next_line)
         n = len(good.rows)
@@ -258,13 +468,14 @@ class _Reader:
         placed: list[tuple[int, int, list[str]]] = []
         later = []
         for row in sorted(pending, key=lambda r: int(r.number)):
-            if n and int(row.number) >= next_row + n + len(placed):
+            number = int(row.number) + offset
+            if n and number >= next_row + n + len(placed):
                 later.append(row)
                 continue
             cells = next(csv.reader(io.StringIO(row.text, newline=""), **self.csv_kwargs()), [])
-            placed.append((int(row.number), row.text.count("\n") + 1, cells))
-        base_rows = good.rows
-        base_lines = good.lines
+            placed.append((number, row.text.count("\n") + 1, cells))
+        base_rows = _array(good.rows)
+        base_lines = _array(good.lines)
         delta_line = np.zeros(n + 1, dtype=np.int64)
         delta_row = np.zeros(n + 1, dtype=np.int64)
         consumed_lines = 0
@@ -294,9 +505,13 @@ class _Reader:
                     present[i].append(i < len(cells))
                 if len(cells) > width:
                     extras.append((row_number, line, cells[width:]))
+            texts = [pa.array(c, pa.string()) for c in cols]
             out.append(
                 _Batch(
-                    columns=[pa.array(c, pa.string()) for c in cols],
+                    columns=[
+                        pc.dictionary_encode(t) if i in self.encoded else t
+                        for i, t in enumerate(texts)
+                    ],
                     rows=np.array(ragged_rows, dtype=np.int64),
                     lines=np.array(ragged_lines, dtype=np.int64),
                     present=[pa.array(p, pa.bool_()) for p in present],
@@ -309,23 +524,24 @@ class _Reader:
         self, columns: list[pa.Array], first_row: int, first_line: int
     ) -> tuple[_Batch, int]:
         import numpy as np
+        import pyarrow as pa
         import pyarrow.compute as pc
 
         n = len(columns[0]) if columns else 0
-        rows = np.arange(first_row, first_row + n, dtype=np.int64)
+        rows = Run(first_row, n)
         breaks = None
         if self.may_span_lines:
             for col in columns:
-                if _has_newline(col):
-                    c = (
-                        pc.count_substring(col, "\n")
-                        .to_numpy(zero_copy_only=False)
-                        .astype(np.int64)
-                    )
+                encoded = pa.types.is_dictionary(col.type)
+                words = col.dictionary if encoded else col
+                if _has_newline(words):
+                    counts = pc.count_substring(words, "\n")
+                    if encoded:
+                        counts = pc.fill_null(pc.take(counts, col.indices), 0)
+                    c = counts.to_numpy(zero_copy_only=False).astype(np.int64)
                     breaks = c if breaks is None else breaks + c
         if breaks is None:
-            lines = np.arange(first_line, first_line + n, dtype=np.int64)
-            return _Batch(columns, rows, lines), first_line + n
+            return _Batch(columns, rows, Run(first_line, n)), first_line + n
         spans = breaks + 1
         ends = np.cumsum(spans)
         lines = first_line + np.concatenate(([0], ends[:-1])).astype(np.int64)
@@ -374,6 +590,42 @@ def typed_columns(
     return plan, list(true_values), list(false_values)
 
 
+def encoded_columns(expected: list[Field], resource: Resource) -> set[int]:
+    """Text columns worth reading dictionary-encoded: their values repeat or are looked up.
+
+    Key columns are hashed anyway (the dictionary is the hash), and constraints, dates and
+    foreign-key lookups then run once per distinct value instead of once per cell.
+    """
+    keys = set(resource.primary_key)
+    keys |= {n for fk in resource.foreign_keys for n in fk["fields"]}
+    out = set()
+    for i, f in enumerate(expected):
+        c = f.constraints
+        if f.type == "string" and f.format == "default":
+            if f.name in keys or c.get("unique") or "pattern" in c or "enum" in c:
+                out.add(i)
+        elif f.type == "date":
+            out.add(i)
+    return out
+
+
+def _record_end(buf: bytearray, have: int, quote: bytes) -> int:
+    """Where the last whole record in buf[:have] ends (0: none does); buf starts at a record.
+
+    A line break ends a record unless it lies inside a quoted cell, which is when an odd number
+    of quote characters precede it (a doubled quote inside a cell adds two).
+    """
+    cut = buf.rfind(b"\n", 0, have) + 1
+    if not quote or cut == 0 or buf.find(quote, 0, cut) < 0:
+        return cut
+    odd = buf.count(quote, 0, cut) % 2
+    while odd and cut:
+        previous = buf.rfind(b"\n", 0, cut - 1) + 1
+        odd ^= buf.count(quote, previous, cut) % 2
+        cut = previous
+    return cut
+
+
 def _has_newline(col: pa.Array) -> bool:
     """Whether any cell may hold a line break: one scan of the column's data buffer, no per-cell work."""
     import numpy as np
@@ -383,17 +635,6 @@ def _has_newline(col: pa.Array) -> bool:
         return False
     # The buffer can extend past a sliced array; a break found there only costs the exact count.
     return bool((np.frombuffer(data, dtype=np.uint8) == 10).any())
-
-
-def _contains(path: Path, needle: bytes) -> bool:
-    """Whether the file holds these bytes anywhere (a fast scan; a cell can only span lines if quoted)."""
-    tail = b""
-    with path.open("rb") as fh:
-        while block := fh.read(1 << 22):
-            if needle in tail + block[: len(needle)] or needle in block:
-                return True
-            tail = block[-len(needle) :]
-    return False
 
 
 def find_bad_bytes(path: Path, encoding: str = "utf-8") -> tuple[int, int]:
@@ -546,6 +787,13 @@ def _constraint_masks(
     import pyarrow as pa
     import pyarrow.compute as pc
 
+    if pa.types.is_dictionary(values.type):
+        # Once per distinct value; null indices (missing cells) give null, i.e. no violation.
+        words = values.dictionary
+        return [
+            (name, bound, pc.take(mask, values.indices))
+            for name, bound, mask in _constraint_masks(f, words, words)
+        ]
     out: list[tuple[str, Any, pa.Array]] = []
     c = f.constraints
     comparisons = {
@@ -750,19 +998,12 @@ def _check_batch(
 def _codes(arrays: list[pa.Array]) -> np.ndarray:
     """One int64 code per row for the combination of values (nulls are a value of their own)."""
     import numpy as np
-    import pyarrow as pa
-    import pyarrow.compute as pc
 
     combined: np.ndarray | None = None
     for arr in arrays:
-        if pa.types.is_floating(arr.type):
-            # Arrow hashes -0.0 and 0.0 apart; frictionless compares numbers by value.
-            arr = pc.add(arr, 0.0)
-        enc = pc.dictionary_encode(arr, null_encoding="encode")
-        codes = enc.indices.to_numpy(zero_copy_only=False).astype(np.int64)
-        size = len(enc.dictionary) + 1
+        codes, size = _column_codes(arr)
         if combined is None:
-            combined = codes
+            combined = codes if codes.flags.writeable else codes.copy()
         elif int(combined.max(initial=0) + 1) * size < 2**62:
             # In place: at millions of rows every temporary array costs tens of megabytes.
             combined *= size
@@ -775,6 +1016,33 @@ def _codes(arrays: list[pa.Array]) -> np.ndarray:
     return combined
 
 
+def _column_codes(arr: pa.Array) -> tuple[np.ndarray, int]:
+    """Codes 0..size-1 of one column's values, equal exactly where the values are equal."""
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if pa.types.is_dictionary(arr.type):
+        # The dictionary's values are distinct (pyarrow unifies dictionaries on concatenation).
+        size = len(arr.dictionary) + 1
+        codes = pc.fill_null(arr.indices, size - 1).to_numpy(zero_copy_only=False)
+        return codes.astype(np.int64), size
+    if pa.types.is_integer(arr.type) and len(arr):
+        bounds = pc.min_max(arr).as_py()
+        low, high = bounds["min"], bounds["max"]
+        if low is not None and high - low < max(len(arr), 1 << 16):
+            # A narrow range (years, small counts): the offset is the code, no hashing.
+            size = high - low + 2
+            shifted = pc.subtract(arr.cast(pa.int64()), low)
+            codes = pc.fill_null(shifted, size - 1).to_numpy(zero_copy_only=False)
+            return codes.astype(np.int64, copy=False), size
+    if pa.types.is_floating(arr.type):
+        # Arrow hashes -0.0 and 0.0 apart; frictionless compares numbers by value.
+        arr = pc.add(arr, 0.0)
+    enc = pc.dictionary_encode(arr, null_encoding="encode")
+    return enc.indices.to_numpy(zero_copy_only=False).astype(np.int64), len(enc.dictionary) + 1
+
+
 def _duplicates(codes: np.ndarray, eligible: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Positions of repeated keys (all but the first) and the position of each one's first occurrence."""
     import numpy as np
@@ -784,12 +1052,17 @@ def _duplicates(codes: np.ndarray, eligible: np.ndarray) -> tuple[np.ndarray, np
     sub = codes if everything else codes[eligible]
     if not len(sub):
         return empty, empty
-    # The common case, no repeats, is settled by a plain sort (an argsort with first
-    # occurrences costs several times more; pyarrow's count_distinct more still).
-    ordered = np.sort(sub)
-    if not bool((ordered[1:] == ordered[:-1]).any()):
-        return empty, empty
-    del ordered
+    # The common case, no repeats, is settled by counting (codes in a narrow range) or by a
+    # plain sort; an argsort with first occurrences costs several times more.
+    top = int(sub.max())
+    if top < 4 * len(sub) + (1 << 16):
+        if int(np.bincount(sub, minlength=top + 1).max()) <= 1:
+            return empty, empty
+    else:
+        ordered = np.sort(sub)
+        if not bool((ordered[1:] == ordered[:-1]).any()):
+            return empty, empty
+        del ordered
     positions = np.arange(len(codes)) if everything else np.flatnonzero(eligible)
     _, first, inverse = np.unique(sub, return_index=True, return_inverse=True)
     first_of_each = first[inverse.ravel()]
@@ -797,9 +1070,7 @@ def _duplicates(codes: np.ndarray, eligible: np.ndarray) -> tuple[np.ndarray, np
     return positions[dup], positions[first_of_each[dup]]
 
 
-def _check_unique(
-    found: _Findings, values: pa.Array, rows: np.ndarray, lines: np.ndarray, name: str
-) -> None:
+def _check_unique(found: _Findings, values: pa.Array, where: RowMap, name: str) -> None:
     import pyarrow.compute as pc
 
     eligible = pc.is_valid(values).to_numpy(zero_copy_only=False)
@@ -808,34 +1079,34 @@ def _check_unique(
     for pos, first, value in zip(dups.tolist(), firsts.tolist(), dup_values, strict=True):
         found.add(
             "unique-error",
-            f"{value!r} in field {name!r} repeats the value of row {rows[first]}",
-            row=int(rows[pos]),
-            line=int(lines[pos]),
+            f"{value!r} in field {name!r} repeats the value of row {where.row(first)}",
+            row=where.row(pos),
+            line=where.line(pos),
             field=name,
             rule="constraint:unique",
             details={
                 "constraint": "unique",
                 "actual": value,
-                "first_row": int(rows[first]),
+                "first_row": where.row(first),
             },
         )
 
 
 def _check_primary_key(
-    found: _Findings, keys: list[pa.Array], names: list[str], rows: np.ndarray, lines: np.ndarray
+    found: _Findings, keys: list[pa.Array], names: list[str], where: RowMap
 ) -> None:
     import numpy as np
     import pyarrow.compute as pc
 
-    all_null = np.ones(len(rows), dtype=bool)
+    all_null = np.ones(len(where), dtype=bool)
     for arr in keys:
         all_null &= pc.is_null(arr).to_numpy(zero_copy_only=False)
     for pos in np.flatnonzero(all_null).tolist():
         found.add(
             "primary-key",
             f"primary key ({', '.join(names)}) is empty",
-            row=int(rows[pos]),
-            line=int(lines[pos]),
+            row=where.row(pos),
+            line=where.line(pos),
             rule="primary-key",
             details={"fields": names, "actual": None},
         )
@@ -844,11 +1115,11 @@ def _check_primary_key(
     for pos, first, value in zip(dups.tolist(), firsts.tolist(), dup_values, strict=True):
         found.add(
             "primary-key",
-            f"primary key ({', '.join(names)}) = {value} repeats row {rows[first]}",
-            row=int(rows[pos]),
-            line=int(lines[pos]),
+            f"primary key ({', '.join(names)}) = {value} repeats row {where.row(first)}",
+            row=where.row(pos),
+            line=where.line(pos),
             rule="primary-key",
-            details={"fields": names, "actual": value, "first_row": int(rows[first])},
+            details={"fields": names, "actual": value, "first_row": where.row(first)},
         )
 
 
@@ -857,12 +1128,9 @@ def _check_foreign_key(
     fk: dict[str, Any],
     keys: list[pa.Array],
     reference: list[pa.Array] | None,
-    rows: np.ndarray,
-    lines: np.ndarray,
+    where: RowMap,
 ) -> None:
     import numpy as np
-    import pyarrow as pa
-    import pyarrow.compute as pc
 
     names = fk["fields"]
     ref_name = fk["reference"].get("resource") or "(this table)"
@@ -875,32 +1143,14 @@ def _check_foreign_key(
             details={"fields": names, "reference": ref_name},
         )
         return
-    n = len(keys[0])
-    m = len(reference[0]) if reference else 0
-    all_null = np.ones(n, dtype=bool)
-    for arr in keys:
-        all_null &= pc.is_null(arr).to_numpy(zero_copy_only=False)
-    ref_all_null = np.ones(m, dtype=bool)
-    for arr in reference:
-        ref_all_null &= pc.is_null(arr).to_numpy(zero_copy_only=False)
-    joined = []
-    for mine, theirs in zip(keys, reference, strict=True):
-        if mine.type != theirs.type:
-            numeric = pa.types.is_integer(mine.type) or pa.types.is_floating(mine.type)
-            numeric_r = pa.types.is_integer(theirs.type) or pa.types.is_floating(theirs.type)
-            common = pa.float64() if numeric and numeric_r else pa.string()
-            mine, theirs = pc.cast(mine, common), pc.cast(theirs, common)
-        joined.append(pa.concat_arrays([mine, theirs]))
-    codes = _codes(joined)
-    ref_codes = codes[n:][~ref_all_null]
-    missing = ~np.isin(codes[:n], ref_codes) & ~all_null
+    missing = _unmatched(keys, reference)
     misses = np.flatnonzero(missing)
     for pos, value in zip(misses.tolist(), _tuples_at(keys, misses), strict=True):
         found.add(
             "foreign-key",
             f"({', '.join(names)}) = {value} not found in {ref_name} ({', '.join(ref_fields)})",
-            row=int(rows[pos]),
-            line=int(lines[pos]),
+            row=where.row(pos),
+            line=where.line(pos),
             field=names[0] if len(names) == 1 else None,
             rule="foreign-key",
             details={
@@ -910,6 +1160,53 @@ def _check_foreign_key(
                 "reference_fields": ref_fields,
             },
         )
+
+
+def _unmatched(keys: list[pa.Array], reference: list[pa.Array]) -> np.ndarray:
+    """Mask of rows whose key (not all null) is absent from the reference's keys."""
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    n, m = len(keys[0]), len(reference[0]) if reference else 0
+    all_null = np.ones(n, dtype=bool)
+    for arr in keys:
+        all_null &= pc.is_null(arr).to_numpy(zero_copy_only=False)
+    ref_all_null = np.ones(m, dtype=bool)
+    for arr in reference:
+        ref_all_null &= pc.is_null(arr).to_numpy(zero_copy_only=False)
+    pairs = [_comparable(mine, theirs) for mine, theirs in zip(keys, reference, strict=True)]
+    if len(pairs) == 1 and pa.types.is_dictionary(pairs[0][0].type):
+        # One lookup per distinct value, spread to the rows by their indices.
+        mine, theirs = pairs[0]
+        known = pc.is_in(mine.dictionary, value_set=theirs.filter(pa.array(~ref_all_null)))
+        found = pc.fill_null(pc.take(known, mine.indices), False)
+        return ~found.to_numpy(zero_copy_only=False) & ~all_null
+    joined = [pa.concat_arrays([_decoded(mine), _decoded(theirs)]) for mine, theirs in pairs]
+    codes = _codes(joined)
+    ref_codes = codes[n:][~ref_all_null]
+    return ~np.isin(codes[:n], ref_codes) & ~all_null
+
+
+def _decoded(arr: pa.Array) -> pa.Array:
+    import pyarrow as pa
+
+    return arr.dictionary_decode() if pa.types.is_dictionary(arr.type) else arr
+
+
+def _comparable(mine: pa.Array, theirs: pa.Array) -> tuple[pa.Array, pa.Array]:
+    """A key column and its reference column in one value type (numbers as numbers)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    theirs = _decoded(theirs)
+    value_type = mine.type.value_type if pa.types.is_dictionary(mine.type) else mine.type
+    if value_type == theirs.type:
+        return mine, theirs
+    numeric = pa.types.is_integer(value_type) or pa.types.is_floating(value_type)
+    numeric_r = pa.types.is_integer(theirs.type) or pa.types.is_floating(theirs.type)
+    common = pa.float64() if numeric and numeric_r else pa.string()
+    return pc.cast(_decoded(mine), common), pc.cast(theirs, common)
 
 
 _TEMPORAL = (date, datetime, time)
@@ -1021,25 +1318,12 @@ def validate_table(
             result.issues = found.issues
             return result
         expected = _expected_fields(found, labels, resource.fields)
-        header_issues = list(found.issues)
         reader.missing_values = list((resource.schema or {}).get("missingValues", [""]))
         reader.typed, reader.true_values, reader.false_values = typed_columns(
             expected, reader.missing_values
         )
-        # Optimistic first: typed columns converted while reading (valid data pays only the
-        # parse); a cell that does not convert sends the table to the all-text path, which finds
-        # every bad cell; a ragged row sends it to the serial path, which knows its line.
-        try:
-            try:
-                _scan(found, reader, reader.stream(), expected, resource, keep, references, result)
-            except _TypedMiss:
-                found.issues = list(header_issues)
-                reader.typed = {}
-                _scan(found, reader, reader.stream(), expected, resource, keep, references, result)
-        except _Ragged:
-            found.issues = list(header_issues)
-            reader.typed = {}
-            _scan(found, reader, reader.serial(), expected, resource, keep, references, result)
+        reader.encoded = encoded_columns(expected, resource)
+        _scan(found, reader, reader.chunks(), expected, resource, keep, references, result)
     except _BadEncoding:
         line, offset = find_bad_bytes(path, "utf-8" if reader.utf8 else reader.encoding)
         found.add(
@@ -1067,7 +1351,6 @@ def _scan(
     result: TableResult,
 ) -> None:
     """Run every batch through the cell checks, then the whole-table key checks."""
-    import numpy as np
     import pyarrow as pa
 
     schema = resource.schema or {}
@@ -1083,31 +1366,27 @@ def _scan(
     wanted = set(names) if keep is None else (set(keep) & set(names))
     store = wanted | key_names | (self_refs & set(names))
     parts: dict[str, list[pa.Array]] = {n: [] for n in store}
-    row_parts, line_parts = [], []
+    where = RowMap()
     for batch in batches:
         typed, _blank = _check_batch(found, batch, expected, missing_values)
         for name in store:
             parts[name].append(typed[name])
-        row_parts.append(batch.rows)
-        line_parts.append(batch.lines)
-    rows = np.concatenate(row_parts) if row_parts else np.array([], dtype=np.int64)
-    lines = np.concatenate(line_parts) if line_parts else np.array([], dtype=np.int64)
-    order = np.argsort(rows, kind="stable")
-    reorder = len(row_parts) > 1 and not bool(np.all(np.diff(rows) > 0))
+        where.append(batch.rows, batch.lines)
+    order = None
+    if not where.ordered():
+        where, order = where.sorted()
     by_name = {f.name: f for f in expected}
 
     def column(name: str) -> pa.Array:
-        chunks = parts[name]
+        chunks = parts.pop(name)
         arr = pa.concat_arrays(chunks) if chunks else pa.array([], arrow_type(by_name[name]))
-        return arr.take(pa.array(order)) if reorder else arr
+        return arr if order is None else arr.take(pa.array(order))
 
     columns = {name: column(name) for name in store}
-    if reorder:
-        rows, lines = rows[order], lines[order]
     for name in unique:
-        _check_unique(found, columns[name], rows, lines, name)
+        _check_unique(found, columns[name], where, name)
     if pk and len(pk) == len(resource.primary_key):
-        _check_primary_key(found, [columns[n] for n in pk], pk, rows, lines)
+        _check_primary_key(found, [columns[n] for n in pk], pk, where)
     for fk in fks:
         ref_name = fk["reference"].get("resource") or ""
         ref_fields = fk["reference"]["fields"]
@@ -1123,13 +1402,11 @@ def _scan(
                 if table is not None and all(n in table.column_names for n in ref_fields)
                 else None
             )
-        _check_foreign_key(found, fk, [columns[n] for n in fk["fields"]], ref_cols, rows, lines)
+        _check_foreign_key(found, fk, [columns[n] for n in fk["fields"]], ref_cols, where)
     kept = [n for n in names if n in wanted]
-    result.rows = len(rows)
-    result.table = pa.table(
-        [columns[n] for n in kept] + [pa.array(rows), pa.array(lines)],
-        names=[*kept, ROW_COLUMN, LINE_COLUMN],
-    )
+    result.rows = len(where)
+    result.where = where
+    result.table = pa.table([columns[n] for n in kept], names=kept)
 
 
 def read_typed(resource: Resource) -> pa.Table:
@@ -1137,4 +1414,14 @@ def read_typed(resource: Resource) -> pa.Table:
     result = validate_table(resource, keep=None)
     if result.table is None:
         raise CouldNotRun(f"cannot read resource {resource.name!r}", path=resource.path)
-    return result.table.drop_columns([ROW_COLUMN, LINE_COLUMN])
+    return decoded(result.table)
+
+
+def decoded(table: pa.Table) -> pa.Table:
+    """The table with dictionary-encoded columns as plain values."""
+    import pyarrow as pa
+
+    for i, column in enumerate(table.columns):
+        if pa.types.is_dictionary(column.type):
+            table = table.set_column(i, table.field(i).name, column.cast(column.type.value_type))
+    return table

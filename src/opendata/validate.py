@@ -9,7 +9,7 @@ from opendata.checks import Check, collect_checks
 from opendata.errors import CouldNotRun
 from opendata.package import Package, load_package
 from opendata.report import Issue, Report, ResourceStats
-from opendata.structural import DEFAULT_BLOCK_SIZE, TableResult, validate_table
+from opendata.structural import DEFAULT_BLOCK_SIZE, RowMap, TableResult, validate_table
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -173,6 +173,7 @@ def _run_semantic(
     if not runnable:
         return
     names = {n for c in runnable for n in c.needs()}
-    frames = {n: to_frame(tables[n]) for n in names}
+    frames = {n: to_frame(tables[n], results[n].rows) for n in names}
     paths = {r.name: r.path for r in package.resources}
-    report.issues.extend(run_checks(runnable, frames, paths))
+    where = {n: results[n].where or RowMap() for n in names}
+    report.issues.extend(run_checks(runnable, frames, paths, where))
