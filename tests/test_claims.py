@@ -67,7 +67,8 @@ def claim_issues(descriptor: Path) -> dict[str, set[tuple[str, str]]]:
     report = validate_package(descriptor)
     # A perturbation must not break the structure of counties, or the claim checks would be skipped.
     structural = [
-        i for i in report.issues
+        i
+        for i in report.issues
         if i.layer == "structural" and i.severity == "error" and i.resource == "counties"
     ]
     assert structural == [], [(i.code, i.resource, i.row) for i in structural]
@@ -105,29 +106,42 @@ def test_unperturbed_copy_raises_no_claim_error(package: Path) -> None:
 
 def test_jilin_county_moved_out_of_its_batch(package: Path) -> None:
     # 靖宇县 is one of the five Jilin counties announced in April 2020 (the 2019 batch).
-    set_field(counties(package), lambda r: r["name"] == "靖宇县" and r["province_code"] == "22",
-              exit_batch_year="2018")
+    set_field(
+        counties(package),
+        lambda r: r["name"] == "靖宇县" and r["province_code"] == "22",
+        exit_batch_year="2018",
+    )
     found = claim_issues(package)
     assert ("values-mismatch", "error") in found["claim-jilin-five-exit-april-2020"]
 
 
 def test_guizhou_2020_county_moved_to_2019(package: Path) -> None:
-    set_field(counties(package), lambda r: r["province_code"] == "52" and r["exit_batch_year"] == "2020",
-              exit_batch_year="2019")
+    set_field(
+        counties(package),
+        lambda r: r["province_code"] == "52" and r["exit_batch_year"] == "2020",
+        exit_batch_year="2019",
+    )
     found = claim_issues(package)
     assert ("count-mismatch", "error") in found["claim-guizhou-last-9-in-2020"]
     assert ("count-mismatch", "error") in found["claim-remaining-52-at-start-of-2020"]
 
 
 def test_qiandongnan_county_given_another_prefecture(package: Path) -> None:
-    set_field(counties(package), lambda r: r["name"] == "黄平县", prefecture_name="黔南布依族苗族自治州")
+    set_field(
+        counties(package), lambda r: r["name"] == "黄平县", prefecture_name="黔南布依族苗族自治州"
+    )
     found = claim_issues(package)
     assert ("count-mismatch", "error") in found["claim-qiandongnan-15-poverty-counties"]
     assert ("count-mismatch", "error") in found["claim-qiandongnan-13-exited-before-2020"]
 
 
 def test_qiandongnan_county_given_another_province(package: Path) -> None:
-    set_field(counties(package), lambda r: r["name"] == "黄平县", province_code="53", province_name="云南省")
+    set_field(
+        counties(package),
+        lambda r: r["name"] == "黄平县",
+        province_code="53",
+        province_name="云南省",
+    )
     found = claim_issues(package)
     assert ("count-mismatch", "error") in found["claim-qiandongnan-15-poverty-counties"]
 
@@ -135,7 +149,9 @@ def test_qiandongnan_county_given_another_province(package: Path) -> None:
 def test_kaili_added_to_qiandongnan(package: Path) -> None:
     def add_kaili(rows: list[dict[str, str]]) -> list[dict[str, str]]:
         template = next(r for r in rows if r["name"] == "黄平县")
-        kaili = dict(template, county_id="522601", code="522601", name="凯里市", name_as_listed="凯里市")
+        kaili = dict(
+            template, county_id="522601", code="522601", name="凯里市", name_as_listed="凯里市"
+        )
         return [*rows, kaili]
 
     edit_csv(counties(package), add_kaili)
@@ -167,9 +183,19 @@ def test_enshi_county_moved_out_of_its_batch(package: Path) -> None:
 
 def test_hubei_county_in_a_later_batch(package: Path) -> None:
     # (2020, 42) must exist in exit_batch_provinces, or the foreign key would break the structure.
-    edit_csv(package.parent / "data" / "exit_batch_provinces.csv",
-             lambda rows: [*rows, dict(rows[-1], batch_year="2020", province_code="42",
-                                       province_name="湖北省", count_stated="1")])
+    edit_csv(
+        package.parent / "data" / "exit_batch_provinces.csv",
+        lambda rows: [
+            *rows,
+            dict(
+                rows[-1],
+                batch_year="2020",
+                province_code="42",
+                province_name="湖北省",
+                count_stated="1",
+            ),
+        ],
+    )
     set_field(counties(package), lambda r: r["name"] == "恩施市", exit_batch_year="2020")
     found = claim_issues(package)
     assert ("expression-failed", "error") in found["claim-hubei-done-with-april-2020-batch"]

@@ -26,7 +26,9 @@ TEXT = "# 标题\n\n全国共有832个贫困县。\n\n资金达到 115.22亿元�
 
 
 def facts(make_package: Callable[..., Path], rows: str) -> Path:
-    return make_package({"facts": ("fact_id,source_id,locator,value,as_written\n" + rows, FACTS_SCHEMA)})
+    return make_package(
+        {"facts": ("fact_id,source_id,locator,value,as_written\n" + rows, FACTS_SCHEMA)}
+    )
 
 
 @pytest.fixture
@@ -38,13 +40,17 @@ def sources(tmp_path: Path) -> Path:
 
 
 def test_figures_found_in_their_paragraph(make_package: Callable[..., Path], sources: Path) -> None:
-    path = facts(make_package, "f1,doc1,标题 ¶2,832,832个\nf2,doc1,标题 ¶3,11522000000,115.22 亿元\n")
+    path = facts(
+        make_package, "f1,doc1,标题 ¶2,832,832个\nf2,doc1,标题 ¶3,11522000000,115.22 亿元\n"
+    )
     report = validate_package(path, sources=sources)
     assert report.issues == []
     assert any("2 figures checked" in n for n in report.notes)
 
 
-def test_figure_in_another_paragraph_or_absent(make_package: Callable[..., Path], sources: Path) -> None:
+def test_figure_in_another_paragraph_or_absent(
+    make_package: Callable[..., Path], sources: Path
+) -> None:
     path = facts(make_package, "f1,doc1,标题 ¶3,832,832个\nf2,doc1,标题 ¶2,9899,9899万\n")
     report = validate_package(path, sources=sources)
     found = [(i.line, i.code, i.details["elsewhere"]) for i in report.sorted_issues()]

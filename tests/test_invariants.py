@@ -394,6 +394,7 @@ CASES: list[Case] = [
 
 DECLARED = declared_error_checks()
 
+
 def _param(case: Case) -> Any:
     return pytest.param(case, id=case.check_id)
 

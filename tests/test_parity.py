@@ -97,6 +97,14 @@ FIXTURES: dict[str, dict[str, tuple[str, dict[str, Any]]]] = {
         )
     },
     "everything-fine": {"t": ("id,name,v\n1,ab,5\n2,cd,0\n3,abc,10\n", S)},
+    # Cells pyarrow's typed reader accepts and frictionless does not: hexadecimal integers, and
+    # dates with surrounding blanks. Every other cell converts, so the fast path is taken.
+    "typed-reader-leniency": {
+        "t": (
+            "i,d\n1,2020-01-01\n0x10,2020-01-02\n0X1F,2020-01-03\n4, 2020-01-04\n5,2020-01-05 \n",
+            {"fields": [{"name": "i", "type": "integer"}, {"name": "d", "type": "date"}]},
+        )
+    },
 }
 
 

@@ -334,10 +334,19 @@ def _parse_encoded(field: Field, column: pa.Array, missing_values: list[str]) ->
 
     indices = column.indices
     words = parse_column(field, column.dictionary.cast(pa.string()), missing_values)
-    missing = pc.fill_null(pc.take(words.missing, indices), True)
-    invalid = pc.fill_null(pc.take(words.invalid, indices), False)
+    # Spreading a mask costs a pass over the rows: skip it when no distinct value is flagged.
+    none = pc.is_null(indices)  # all false, except absent cells of a ragged row
+    any_missing = pc.any(words.missing).as_py() or False
+    missing = pc.fill_null(pc.take(words.missing, indices), True) if any_missing else none
+    invalid = (
+        pc.fill_null(pc.take(words.invalid, indices), False)
+        if pc.any(words.invalid).as_py()
+        else pc.and_(none, pa.scalar(False))
+    )
     if pa.types.is_string(words.values.type):
-        kept = pc.if_else(missing, pa.scalar(None, indices.type), indices)
+        kept = (
+            pc.if_else(missing, pa.scalar(None, indices.type), indices) if any_missing else indices
+        )
         values: pa.Array = pa.DictionaryArray.from_arrays(kept, column.dictionary)
     else:
         values = pc.take(words.values, indices)
@@ -355,6 +364,9 @@ def _fast_cast(field: Field, text: pa.Array, target: pa.DataType) -> pa.Array | 
     )
     try:
         if field.type == "integer" and plain_number:
+            # pyarrow casts 0x1F to 31; frictionless (Python's int) rejects it.
+            if pc.any(pc.match_substring(text, "x", ignore_case=True)).as_py():
+                return None
             return pc.cast(text, pa.int64())
         if field.type == "number" and plain_number:
             return pc.cast(text, pa.float64())

@@ -39,6 +39,7 @@ class TableResult:
     table: pa.Table | None = None
     rows: int = 0
     where: RowMap | None = None
+    chunks: int = 0  # how many chunks the file was read in
     bytes: int | None = None
     readable: bool = True
 
@@ -188,6 +189,7 @@ class _Reader:
         self.true_values: list[str] = []
         self.false_values: list[str] = []
         self.missing_values: list[str] = [""]
+        self.chunks_read = 0
 
     def csv_kwargs(self) -> dict[str, Any]:
         """The dialect as keyword arguments of Python's csv module."""
@@ -296,7 +298,8 @@ class _Reader:
         """Yield the file's records as batches, chunk by chunk, in file order."""
         quote = str(self.quote).encode() if self.quote else b""
         split = self.splittable
-        size = self.block_size if split else max(self.block_size, self.path.stat().st_size + 1)
+        whole = self.path.stat().st_size + 1
+        size = min(self.block_size, whole) if split else whole
         buf = bytearray(size)
         have = 0
         eof = False
@@ -319,6 +322,7 @@ class _Reader:
                 self.may_span_lines = bool(quote) and buf.find(quote, 0, cut) >= 0
                 with memoryview(buf) as view:
                     batches, row, line = self._chunk(view[:cut], first, row, line)
+                self.chunks_read += 1
                 yield from batches
                 first = False
                 if eof and cut == have:
@@ -352,9 +356,13 @@ class _Reader:
                 break
             if table is None:
                 return [], row, line
-            columns = [c.combine_chunks() for c in table.columns]
-            batch, end_line = self._batch(columns, row, line)
-            return [batch], row + table.num_rows, end_line
+            # One batch per parsing block: no copy here; tables are concatenated once, at the end.
+            batches = []
+            for record_batch in table.to_batches():
+                batch, line = self._batch(list(record_batch.columns), row, line)
+                row += record_batch.num_rows
+                batches.append(batch)
+            return batches, row, line
         return self._serial(data, skip, row, line)
 
     def _read(self, data: memoryview, typed: bool, skip: int) -> pa.Table | None:
@@ -692,6 +700,19 @@ def check_schema(resource: Resource) -> list[Issue]:
     ]
     if not issues:
         for f in resource.fields:
+            pattern = f.constraints.get("pattern")
+            if pattern is not None and not _compiles(pattern):
+                issues.append(
+                    Issue(
+                        code="field-error",
+                        layer="descriptor",
+                        resource=resource.name,
+                        path=where,
+                        field=f.name,
+                        message=f"invalid schema: pattern {pattern!r} of field {f.name!r} is "
+                        "not a regular expression",
+                    )
+                )
             if f.type not in KNOWN_TYPES:
                 issues.append(
                     Issue(
@@ -704,6 +725,16 @@ def check_schema(resource: Resource) -> list[Issue]:
                     )
                 )
     return issues
+
+
+def _compiles(pattern: Any) -> bool:
+    import re
+
+    try:
+        re.compile(str(pattern))
+    except re.error:
+        return False
+    return True
 
 
 class _Findings:
@@ -793,6 +824,7 @@ def _constraint_masks(
         return [
             (name, bound, pc.take(mask, values.indices))
             for name, bound, mask in _constraint_masks(f, words, words)
+            if pc.any(mask).as_py()
         ]
     out: list[tuple[str, Any, pa.Array]] = []
     c = f.constraints
@@ -1261,11 +1293,14 @@ def validate_table(
     keep: set[str] | None = None,
     references: dict[str, pa.Table] | None = None,
     block_size: int = DEFAULT_BLOCK_SIZE,
+    schema_issues: Callable[[], list[Issue]] | None = None,
 ) -> TableResult:
     """Check one CSV resource against its schema; keep the typed columns named in `keep` (None: all).
 
     `references` maps resource names to tables holding (at least) the columns that this
-    resource's foreign keys point to.
+    resource's foreign keys point to. `schema_issues`, when given, waits for the Table Schema
+    check running elsewhere: the table is read meanwhile, and its findings are dropped (and
+    any error in reading it ignored) if the schema turns out invalid.
     """
     result = TableResult(resource=resource.name)
     found = _Findings(resource)
@@ -1291,11 +1326,35 @@ def validate_table(
         found.add("format-error", f"format {fmt!r} is not supported; only CSV resources are read")
         result.issues = found.issues
         return result
-    schema_issues = check_schema(resource)
-    if schema_issues:
-        result.readable = False
-        result.issues = schema_issues
-        return result
+    if schema_issues is None:
+        bad_schema = check_schema(resource)
+        if bad_schema:
+            return TableResult(resource=resource.name, issues=bad_schema, readable=False)
+        return _read_table(resource, result, found, keep, references, block_size)
+    try:
+        _read_table(resource, result, found, keep, references, block_size)
+    except Exception:
+        bad_schema = schema_issues()
+        if not bad_schema:
+            raise
+    else:
+        bad_schema = schema_issues()
+    if bad_schema:
+        return TableResult(resource=resource.name, issues=bad_schema, readable=False)
+    return result
+
+
+def _read_table(
+    resource: Resource,
+    result: TableResult,
+    found: _Findings,
+    keep: set[str] | None,
+    references: dict[str, pa.Table] | None,
+    block_size: int,
+) -> TableResult:
+    """Read and check a table whose file exists and is a CSV."""
+    assert resource.fullpath is not None
+    path = resource.fullpath
     declared_hash = resource.descriptor.get("hash")
     declared_bytes = resource.descriptor.get("bytes")
     if declared_hash is not None or declared_bytes is not None:
@@ -1406,6 +1465,7 @@ def _scan(
     kept = [n for n in names if n in wanted]
     result.rows = len(where)
     result.where = where
+    result.chunks = reader.chunks_read
     result.table = pa.table([columns[n] for n in kept], names=kept)
 
 

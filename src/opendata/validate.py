@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -9,7 +10,13 @@ from opendata.checks import Check, collect_checks
 from opendata.errors import CouldNotRun
 from opendata.package import Package, load_package
 from opendata.report import Issue, Report, ResourceStats
-from opendata.structural import DEFAULT_BLOCK_SIZE, RowMap, TableResult, validate_table
+from opendata.structural import (
+    DEFAULT_BLOCK_SIZE,
+    RowMap,
+    TableResult,
+    check_schema,
+    validate_table,
+)
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -34,6 +41,51 @@ def _descriptor_issues(package: Package) -> list[Issue]:
         )
         for err in report.errors
     ]
+
+
+def _frictionless_checks(package: Package, semantic: bool) -> FrictionlessChecks:
+    """frictionless's verdict on the descriptor and on every Table Schema; then import pandera."""
+    descriptor = _descriptor_issues(package)
+    schemas = {r.name: check_schema(r) for r in package.resources}
+    if semantic:
+        import pandera.pandas  # noqa: F401  (imported now, used by the semantic layer later)
+    return descriptor, schemas
+
+
+FrictionlessChecks = tuple[list[Issue], dict[str, list[Issue]]]
+
+
+class _Background:
+    """Runs a function on a daemon thread; `result()` waits for it and re-raises its error.
+
+    Used for the descriptor check and the pandera import: both are Python-bound, while reading
+    tables is mostly pyarrow's parsing, which releases the GIL, so on two cores they overlap
+    (about a second at millions of rows). A daemon thread never delays the exit after an error.
+    """
+
+    def __init__(self, fn: Callable[..., FrictionlessChecks], *args: Any) -> None:
+        import threading
+
+        import numpy  # noqa: F401  (imported here first: the thread must not race the reader)
+        import pyarrow.compute
+        import pyarrow.csv  # noqa: F401
+
+        self._value: FrictionlessChecks = ([], {})
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, args=(fn, *args), daemon=True)
+        self._thread.start()
+
+    def _run(self, fn: Callable[..., FrictionlessChecks], *args: Any) -> None:
+        try:
+            self._value = fn(*args)
+        except BaseException as exc:  # re-raised in the caller's thread by result()
+            self._error = exc
+
+    def result(self) -> FrictionlessChecks:
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+        return self._value
 
 
 def _columns_needed(package: Package, checks: list[Check]) -> dict[str, set[str]]:
@@ -82,8 +134,8 @@ def validate_package(
     """Validate a Data Package and return every finding; raises CouldNotRun when it cannot start."""
     package = load_package(source)
     report = Report(descriptor=str(package.descriptor_path))
-    report.issues.extend(_descriptor_issues(package))
     checks, problems = collect_checks(package)
+    frictionless = _Background(_frictionless_checks, package, bool(checks))
     for where, message in problems:
         report.issues.append(
             Issue(code="check-error", layer="descriptor", path=where, message=message)
@@ -115,7 +167,11 @@ def validate_package(
     ):
         resource = package.get(name)
         result = validate_table(
-            resource, keep=needed.get(name, set()), references=tables, block_size=block_size
+            resource,
+            keep=needed.get(name, set()),
+            references=tables,
+            block_size=block_size,
+            schema_issues=lambda name=name: frictionless.result()[1][name],  # type: ignore[misc]
         )
         results[name] = result
         if result.table is not None:
@@ -132,6 +188,7 @@ def validate_package(
                 )
             )
 
+    report.issues[:0] = frictionless.result()[0]
     _run_semantic(package, checks, results, tables, report)
     if sources is not None:
         from opendata.grounding import ground_facts
