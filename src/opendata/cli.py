@@ -56,16 +56,33 @@ def main() -> None:
     type=click.Path(file_okay=False),
     help="Folder of source texts named by source id: check every figure as written occurs in it.",
 )
+@click.option(
+    "--chunk-mb",
+    type=click.IntRange(1, 4096),
+    default=64,
+    show_default=True,
+    help="Read CSV files in chunks of this many megabytes; lower it to use less memory.",
+)
 @handle_errors
-def validate(descriptor: str, fmt: str, only: str | None, sources: str | None) -> None:
+def validate(
+    descriptor: str, fmt: str, only: str | None, sources: str | None, chunk_mb: int
+) -> None:
     """Validate a data package: structure (Table Schema) and declared checks.
 
     Exit 0 when valid (warnings allowed), 1 when invalid, 2 when it could not run.
     """
+    from opendata.errors import CouldNotRun
     from opendata.render import render_github, render_json, render_text
     from opendata.validate import validate_package
 
-    report = validate_package(descriptor, only=only, sources=sources)
+    try:
+        report = validate_package(descriptor, only=only, sources=sources, block_size=chunk_mb << 20)
+    except MemoryError:
+        raise CouldNotRun(
+            f"out of memory with chunks of {chunk_mb} MB",
+            path=descriptor,
+            hint="try a smaller --chunk-mb",
+        ) from None
     if fmt == "json":
         click.echo(render_json(report))
     elif fmt == "github":
