@@ -741,6 +741,64 @@ def table(rows: list[Row], od_small: Run | None, fl_small: Run | None) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _memory_cgroup(cap_mb: int) -> tuple[Path, str] | None:
+    """A fresh memory cgroup limited to cap_mb (v1 or v2), and the file holding its peak usage."""
+    name = f"opendata-bench-{os.getpid()}"
+    v1 = Path("/sys/fs/cgroup/memory")
+    v2 = Path("/sys/fs/cgroup")
+    try:
+        if (v1 / "memory.limit_in_bytes").exists():
+            group = v1 / name
+            group.mkdir()
+            (group / "memory.limit_in_bytes").write_text(str(cap_mb << 20))
+            (group / "memory.swappiness").write_text("0")
+            return group, "memory.max_usage_in_bytes"
+        if "memory" in (v2 / "cgroup.controllers").read_text():
+            group = v2 / name
+            group.mkdir()
+            (group / "memory.max").write_text(str(cap_mb << 20))
+            (group / "memory.swap.max").write_text("0")
+            return group, "memory.peak"
+    except OSError:
+        return None
+    return None
+
+
+def capped(n: int, cap_mb: int, chunk_mb: int) -> str:
+    """Validate the n-row copies inside a memory cgroup of cap_mb; a markdown section."""
+    root, expected = dataset(n)
+    csv_mb = (root / "clean" / "data" / "panel.csv").stat().st_size / 1e6
+    lines = [
+        "",
+        f"Memory cap: `opendata validate --chunk-mb {chunk_mb}` on the {n:,}-row copies (panel.csv "
+        f"{csv_mb:.0f} MB) inside a cgroup limited to {cap_mb} MB (page cache included, no swap);",
+        "a process that needs more is killed by the kernel (exit 137).",
+        "",
+        "| copy | exit | wall s | cgroup peak MB | findings |",
+        "|---|---|---|---|---|",
+    ]
+    for variant in ("clean", "errors"):
+        made = _memory_cgroup(cap_mb)
+        if made is None:
+            return "\nMemory cap: skipped (no writable memory cgroup on this machine).\n"
+        group, peak_file = made
+        cmd = [str(BIN / "opendata"), "validate", str(root / variant / "datapackage.json")]
+        cmd += ["--format", "json", "--chunk-mb", str(chunk_mb)]
+        wrapped = ["sh", "-c", f'echo $$ > {group}/cgroup.procs && exec "$@"', "sh", *cmd]
+        t0 = time.perf_counter()
+        proc = subprocess.run(wrapped, capture_output=True, text=True, env=CHILD_ENV)
+        wall = time.perf_counter() - t0
+        peak = int((group / peak_file).read_text()) / (1 << 20)
+        group.rmdir()
+        verdict = "–"
+        if proc.returncode in (0, 1):
+            got, other = opendata_triples(json.loads(proc.stdout)["issues"])
+            want = [] if variant == "clean" else expected
+            verdict = "exact" if got == want and not other else "MISMATCH"
+        lines.append(f"| {variant} | {proc.returncode} | {wall:.2f} | {peak:,.0f} | {verdict} |")
+    return "\n".join(lines) + "\n"
+
+
 def main() -> None:
     """Parse arguments, run every size, print and write the table."""
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -755,6 +813,14 @@ def main() -> None:
         metavar="REV",
         help="measure src/ of a commit (default HEAD, exported) instead of the working tree",
     )
+    p.add_argument(
+        "--cap-mb",
+        type=int,
+        metavar="MB",
+        help="also validate the largest size inside a memory cgroup of MB (needs root)",
+    )
+    p.add_argument("--cap-chunk-mb", type=int, default=8, metavar="MB")
+    p.add_argument("--only-cap", action="store_true", help="run only the memory-cap section")
     p.add_argument("--child-floor", metavar="CSV", help=argparse.SUPPRESS)
     p.add_argument("--child-api", nargs=2, metavar=("DESCRIPTOR", "BLOCK"), help=argparse.SUPPRESS)
     args = p.parse_args()
@@ -769,6 +835,12 @@ def main() -> None:
     pinned = tempfile.TemporaryDirectory(prefix="opendata-src-") if args.pin else None
     state = pin_source(Path(pinned.name), args.pin) if pinned else source_state()
     print(f"opendata source: {state}", flush=True)
+    if args.only_cap:
+        text = capped(max(sizes), args.cap_mb or 400, args.cap_chunk_mb)
+        print(text)
+        with Path(args.out).open("a", encoding="utf-8") as fh:
+            fh.write(f"\nopendata source: {state}\n" + text)
+        return
     rows, problems = [], []
     for n in sizes:
         row, probs = bench_size(n, args.frictionless_max)
@@ -789,12 +861,14 @@ def main() -> None:
         "(typed readers stop at the first bad cell); opendata and frictionless read the copy with",
         f"{PER_KIND} errors of each of {len(KINDS)} kinds; 'opendata clean' validates the clean",
         "copy, where the package checks run (on the error copy they are skipped). 'no-ragged' is",
-        "the error copy without the missing-cell and extra-cell rows (a ragged row sends opendata",
-        "to a second, serial reading pass).",
+        "the error copy without the missing-cell and extra-cell rows (a ragged row sends its",
+        "chunk to a second, serial parse).",
     ]
     if problems:
         notes += ["", "Mismatches:", "", *[f"- {x}" for x in problems]]
     text += "\n".join(notes) + "\n"
+    if args.cap_mb:
+        text += capped(max(sizes), args.cap_mb, args.cap_chunk_mb)
     print("\n" + text)
     Path(args.out).write_text(text, encoding="utf-8")
 
