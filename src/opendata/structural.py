@@ -1,7 +1,8 @@
 """The structural layer: a table against its Table Schema, vectorised, with frictionless's codes and rows.
 
-The file is read as text by pyarrow's streaming reader (bounded block size), every cell is parsed
-per its field (see cells.py), and constraints, uniqueness, primary and foreign keys are checked
+The file is read in chunks of whole records, each parsed by pyarrow on all cores (typed where
+pyarrow's rules equal frictionless's, as text otherwise), every cell is parsed per its field (see
+cells.py), and constraints, uniqueness, primary and foreign keys are checked
 column-wise; Python only loops over findings, never over rows. Row numbers follow frictionless
 (the header is row 1, each record after it one row); `line` is the physical line where the record
 starts, which differs from the row only after a quoted cell that holds a line break.
@@ -312,14 +313,17 @@ class _Reader:
                         got = fh.readinto(view[have:])
                         eof = not got
                         have += got
-                cut = have if eof else _record_end(buf, have, quote)
+                # One scan for quotes per fill: they decide both where a record may end and
+                # whether a cell may span lines.
+                quoted = bool(quote) and buf.find(quote, 0, have) >= 0
+                cut = have if eof else _record_end(buf, have, quote if quoted else b"")
                 if not cut:
                     # One record longer than the buffer: make room and read on.
                     bigger = bytearray(2 * len(buf))
                     bigger[:have] = buf[:have]
                     buf = bigger
                     continue
-                self.may_span_lines = bool(quote) and buf.find(quote, 0, cut) >= 0
+                self.may_span_lines = quoted
                 with memoryview(buf) as view:
                     batches, row, line = self._chunk(view[:cut], first, row, line)
                 self.chunks_read += 1
@@ -562,7 +566,7 @@ def typed_columns(
     """Columns pyarrow can convert while reading with exactly frictionless's rules, and bool words.
 
     Integers and plain numbers are safe: every spelling pyarrow accepts, Python's int() and
-    Decimal() accept too; anything else makes the read fail, and the table is read again as text.
+    Decimal() accept too; anything else makes the read fail, and that chunk is read again as text.
     Booleans are safe when all boolean fields share their true and false words.
     """
     import pyarrow as pa
@@ -624,7 +628,7 @@ def _record_end(buf: bytearray, have: int, quote: bytes) -> int:
     of quote characters precede it (a doubled quote inside a cell adds two).
     """
     cut = buf.rfind(b"\n", 0, have) + 1
-    if not quote or cut == 0 or buf.find(quote, 0, cut) < 0:
+    if not quote or cut == 0:
         return cut
     odd = buf.count(quote, 0, cut) % 2
     while odd and cut:
