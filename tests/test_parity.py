@@ -10,6 +10,8 @@ from typing import Any
 
 import pytest
 
+from opendata.package import load_package
+from opendata.structural import Run, validate_table
 from opendata.validate import validate_package
 from tests.conftest import write_package
 
@@ -209,3 +211,95 @@ def test_same_findings_with_many_ragged_rows_across_tiny_blocks(tmp_path: Path) 
         "blank-row",
         "constraint-error",
     }
+
+
+def _parity_in_blocks(descriptor: Path, sizes: tuple[int, ...]) -> set[tuple[Any, Any, str]]:
+    """frictionless's findings, after checking opendata finds the same at every chunk size."""
+    expected = frictionless_findings(descriptor)
+    for size in sizes:
+        found = set()
+        for issue in validate_package(descriptor, block_size=size).issues:
+            field = (
+                None
+                if issue.code in ("primary-key", "foreign-key", "extra-cell", "blank-row")
+                else issue.field
+            )
+            found.add((issue.row, field, issue.code))
+        assert found == expected, size
+    return expected
+
+
+@pytest.mark.parametrize("newline", ["\n", "\r\n"])
+def test_ragged_rows_are_placed_without_a_serial_parse(tmp_path: Path, newline: str) -> None:
+    # No quotes: ragged records are found by their text. The texts repeat, occur inside other
+    # lines ("1,ab" in "11,ab,3"), open the file and close it without a final line break.
+    lines = ["1,ab"]
+    for i in range(2, 600):
+        if i % 50 == 0:
+            lines.append("1,ab")
+        elif i % 71 == 0:
+            lines.append(f"{i},ab,1,surplus")
+        elif i % 61 == 0:
+            lines.append("")
+        else:
+            lines.append(f"{i},ab,{i % 12}")
+    lines.append("1,ab")
+    schema = {
+        "fields": [
+            {"name": "id", "type": "integer"},
+            {"name": "name", "type": "string", "constraints": {"pattern": "[a-z]+"}},
+            {"name": "v", "type": "number", "constraints": {"maximum": 10}},
+        ],
+        "primaryKey": ["id"],
+    }
+    text = "id,name,v" + newline + newline.join(lines)
+    descriptor = write_package(tmp_path, {"t": (text, schema)})
+    (tmp_path / "data" / "t.csv").write_bytes(text.encode())  # exactly these line breaks
+    expected = _parity_in_blocks(descriptor, (1 << 26, 1 << 10, 300))
+    assert {(row, code) for row, _, code in expected} >= {
+        (2, "missing-cell"),
+        (51, "missing-cell"),
+        (601, "missing-cell"),
+        (72, "extra-cell"),
+        (62, "blank-row"),
+    }
+    resource = load_package(descriptor).get("t")
+    for size in (1 << 26, 1 << 10):
+        result = validate_table(resource, block_size=size)
+        assert result.serial_chunks == 0
+        # Kept in file order without a reorder, so row numbers stay runs (no per-row arrays).
+        assert result.where is not None
+        assert all(isinstance(r, Run) for r in result.where.rows)
+
+
+def test_ragged_rows_in_a_chunk_with_quotes_are_placed_serially(tmp_path: Path) -> None:
+    lines = [
+        f'{i},"ab",1' if i % 40 == 0 else f"{i},ab" if i % 30 == 0 else f"{i},ab,1"
+        for i in range(1, 200)
+    ]
+    schema = {"fields": [{"name": "id", "type": "integer"}, {"name": "name"}, {"name": "v"}]}
+    descriptor = write_package(tmp_path, {"t": ("id,name,v\n" + "\n".join(lines) + "\n", schema)})
+    _parity_in_blocks(descriptor, (1 << 26, 500))
+    result = validate_table(load_package(descriptor).get("t"), block_size=1 << 26)
+    assert result.serial_chunks == 1
+
+
+@pytest.mark.parametrize("odd_integer", ["0x10", "1_000"])
+def test_bad_cells_among_thousands_are_found_by_bisection(tmp_path: Path, odd_integer: str) -> None:
+    # Bad cells at the first, a middle and the last row of a column several bisection runs
+    # long, with spellings Python and pyarrow disagree about mixed in.
+    bad_at = {0: "x1", 777: "1.2.3", 778: " 7", 2500: "+5", 3000: odd_integer, 4999: "NaN"}
+    rows = [f"{i},{bad_at.get(i, i * 3)},{bad_at.get(4999 - i, i / 7)}" for i in range(5000)]
+    schema = {
+        "fields": [
+            {"name": "id", "type": "integer"},
+            {"name": "count", "type": "integer"},
+            {"name": "share", "type": "number"},
+        ]
+    }
+    descriptor = write_package(
+        tmp_path, {"t": ("id,count,share\n" + "\n".join(rows) + "\n", schema)}
+    )
+    expected = _parity_in_blocks(descriptor, (1 << 26, 20_000))
+    assert (2, "count", "type-error") in expected
+    assert (5001, "share", "type-error") in expected

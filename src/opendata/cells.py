@@ -365,7 +365,7 @@ def _fast_cast(field: Field, text: pa.Array, target: pa.DataType) -> pa.Array | 
     try:
         if field.type == "integer" and plain_number:
             # pyarrow casts 0x1F to 31; frictionless (Python's int) rejects it.
-            if pc.any(pc.match_substring(text, "x", ignore_case=True)).as_py():
+            if _may_hold_x(text):
                 return None
             return pc.cast(text, pa.int64())
         if field.type == "number" and plain_number:
@@ -404,7 +404,13 @@ def _parse_with_residue(
     import pyarrow.compute as pc
 
     fast_values = None
-    if field.type in ("integer", "number", "year", "date") and not (
+    bare = field.descriptor.get("bareNumber", True)
+    spelled_plain = bare and not any(k in field.descriptor for k in ("groupChar", "decimalChar"))
+    if spelled_plain and (
+        field.type == "number" or (field.type == "integer" and not _may_hold_x(text))
+    ):
+        fast_values = _bisect_cast(text, target)
+    elif field.type in ("integer", "number", "year", "date") and not (
         field.type == "number" and any(k in field.descriptor for k in ("groupChar", "decimalChar"))
     ):
         pattern = {
@@ -413,7 +419,6 @@ def _parse_with_residue(
             "year": r"^\d{4}$",
             "date": r"^\d{4}-\d{2}-\d{2}$" if field.format == "default" else None,
         }[field.type]
-        bare = field.descriptor.get("bareNumber", True)
         if pattern and bare:
             plain = pc.fill_null(pc.match_substring_regex(text, pattern), False)
             plain_text = pc.if_else(plain, text, pa.scalar(None, pa.string()))
@@ -444,6 +449,50 @@ def _parse_with_residue(
     residue_bad = pc.fill_null(pc.take(pa.array(bad, pa.bool_()), index), False)
     values = pc.if_else(residue, residue_values, fast_values)
     return Parsed(values, missing, residue_bad)
+
+
+def _may_hold_x(text: pa.Array) -> bool:
+    """Whether any cell may hold an x or X: one byte search of the values buffer, no per-cell work.
+
+    The buffer may extend past a sliced array; a hit there only costs the slower exact path.
+    """
+    buffers = text.buffers()
+    data = buffers[2] if len(buffers) > 2 and buffers[2] is not None else None
+    if data is None or data.size == 0:
+        return False
+    raw = data.to_pybytes()
+    return raw.find(b"x") >= 0 or raw.find(b"X") >= 0
+
+
+# Bisection stops at runs this short: their cells are decided one distinct value at a time.
+_LEAF = 512
+
+
+def _bisect_cast(text: pa.Array, target: pa.DataType) -> pa.Array:
+    """Cast with pyarrow where it accepts, halving the runs it rejects; null in rejected short runs.
+
+    A cast stops at the first bad cell, so a column with a few bad cells costs about two casts,
+    where a regular expression per cell would cost several; a column of bad cells costs one
+    cheap failed cast per run. Callers decide the null (rejected) cells another way.
+    """
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    pieces: list[pa.Array] = []
+    stack = [(0, len(text))]
+    while stack:
+        lo, hi = stack.pop()
+        try:
+            pieces.append(pc.cast(text.slice(lo, hi - lo), target))
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+            if hi - lo <= _LEAF:
+                pieces.append(pa.nulls(hi - lo, target))
+            else:
+                mid = (lo + hi) // 2
+                stack.extend([(mid, hi), (lo, mid)])  # the lower half is popped first
+    if len(pieces) == 1:
+        return pieces[0]
+    return pa.concat_arrays(pieces)
 
 
 def _strict_iso_dates(text: pa.Array) -> pa.Array:

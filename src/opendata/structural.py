@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from opendata.cells import KNOWN_TYPES, arrow_type, parse_column, python_value
 from opendata.errors import CouldNotRun
@@ -41,6 +41,7 @@ class TableResult:
     rows: int = 0
     where: RowMap | None = None
     chunks: int = 0  # how many chunks the file was read in
+    serial_chunks: int = 0  # of which parsed again serially, to place ragged records
     bytes: int | None = None
     readable: bool = True
 
@@ -144,8 +145,11 @@ class _Batch:
     extra_cells: list[tuple[int, int, list[str]]] = field(default_factory=list)
 
 
-class _Ragged(Exception):
-    """A record with the wrong number of cells turned up while streaming."""
+class _Placed(NamedTuple):
+    """A ragged record, numbered as pyarrow's serial parser numbers its invalid rows."""
+
+    number: int
+    text: str
 
 
 class _TypedMiss(Exception):
@@ -191,6 +195,8 @@ class _Reader:
         self.false_values: list[str] = []
         self.missing_values: list[str] = [""]
         self.chunks_read = 0
+        self.serial_chunks = 0  # chunks parsed again without threads to place ragged records
+        self.typed_missed = False  # whether a chunk failed to read typed
 
     def csv_kwargs(self) -> dict[str, Any]:
         """The dialect as keyword arguments of Python's csv module."""
@@ -342,35 +348,42 @@ class _Reader:
         import pyarrow as pa
 
         skip = self.header_lines if first else 0
-        typed = bool(self.typed)
+        typed = bool(self.typed) and not self.typed_missed
         if typed and any(t == pa.int64() for t in self.typed.values()):
             # pyarrow reads 0x1F as 31; frictionless (Python's int) rejects it. Looking for the
             # single byte first is much faster, and most files hold no x at all.
             raw = data.obj if isinstance(data.obj, bytearray) else bytes(data)
             end = len(data)
+            begin = 0
+            for _ in range(skip):  # not in the header, where labels may hold an x
+                begin = raw.find(b"\n", begin, end) + 1 or end
             for x in (b"x", b"X"):
-                if typed and raw.find(x, 0, end) >= 0:
-                    typed = raw.find(b"0" + x, 0, end) < 0
+                if typed and raw.find(x, begin, end) >= 0:
+                    typed = raw.find(b"0" + x, begin, end) < 0
         for attempt_typed in [True, False] if typed else [False]:
             try:
-                table = self._read(data, attempt_typed, skip)
+                table, ragged = self._read(data, attempt_typed, skip)
             except _TypedMiss:
+                # A failed typed parse costs a whole parse: once a chunk has a cell that does
+                # not convert, the file's later chunks are read as text straight away.
+                self.typed_missed = True
                 continue
-            except _Ragged:
-                break
-            if table is None:
+            if table is None and not ragged:
                 return [], row, line
+            located = self._locate(data, ragged, skip) if ragged else []
+            if located is None:
+                break  # ragged records whose place is unknown: parse the chunk serially
             # One batch per parsing block: no copy here; tables are concatenated once, at the end.
-            batches = []
-            for record_batch in table.to_batches():
-                batch, line = self._batch(list(record_batch.columns), row, line)
-                row += record_batch.num_rows
-                batches.append(batch)
-            return batches, row, line
+            blocks = [list(b.columns) for b in table.to_batches()] if table is not None else []
+            return self._merge_all(blocks, located, row, line, row - (skip + 1))
+        self.serial_chunks += 1
         return self._serial(data, skip, row, line)
 
-    def _read(self, data: memoryview, typed: bool, skip: int) -> pa.Table | None:
-        """Parse a chunk with both cores; raise _Ragged or _TypedMiss where that cannot work."""
+    def _read(self, data: memoryview, typed: bool, skip: int) -> tuple[pa.Table | None, list[Any]]:
+        """Parse a chunk with both cores: the good records, and the ragged ones pyarrow skipped.
+
+        Raises _TypedMiss when a cell does not convert to its column's type.
+        """
         import pyarrow as pa
         import pyarrow.csv as pcsv
 
@@ -378,32 +391,93 @@ class _Reader:
 
         def on_invalid(row: Any) -> str:
             ragged.append(row)
-            return "error"
+            return "skip"
 
         block = self._parse_block()
         while True:
+            ragged.clear()
             read, parse, convert = self._options(
                 on_invalid, threads=True, typed=typed, skip_rows=skip, block_size=block
             )
             try:
-                return pcsv.read_csv(
+                table = pcsv.read_csv(
                     pa.py_buffer(data),
                     read_options=read,
                     parse_options=parse,
                     convert_options=convert,
                 )
+                return table, list(ragged)
             except pa.ArrowInvalid as exc:
-                if ragged:
-                    raise _Ragged() from None
                 message = str(exc)
                 if "Empty CSV file" in message:
-                    return None
+                    return None, list(ragged)
                 if typed and "conversion error" in message:
                     raise _TypedMiss() from None
                 if "straddl" in message and block < len(data):
                     block = len(data) + 1  # a quoted cell longer than a parsing block
                     continue
                 self._parse_error(message)
+
+    def _locate(self, data: memoryview, ragged: list[Any], skip: int) -> list[_Placed] | None:
+        """Number the ragged records a threaded parse skipped, by finding their lines in the chunk.
+
+        pyarrow's threaded parser does not say where a skipped record was. Where no cell can
+        span lines, records are lines, and a record's number follows from counting line breaks
+        before the line that holds exactly its text. None when that cannot be decided (quotes
+        in the chunk, a text not found as often as it was skipped): then parse serially.
+        Numbers count as pyarrow's serial parser does: the chunk's first line is 1.
+        """
+        if self.may_span_lines:
+            return None
+        raw = data.obj if isinstance(data.obj, bytearray) else bytes(data)
+        end = len(data)
+        start = 0
+        for _ in range(skip):
+            start = raw.find(b"\n", start, end) + 1
+            if not start:
+                return None
+        crlf = raw.find(b"\r", start, end) >= 0
+        if crlf and raw.count(b"\r", start, end) != raw.count(b"\r\n", start, end):
+            return None  # a lone carriage return also ends a record: count serially
+        wanted: dict[bytes, int] = {}
+        for row in ragged:
+            try:
+                text = str(row.text).encode(self.encoding)
+            except (UnicodeError, LookupError):
+                return None
+            if not text:
+                return None
+            wanted[text] = wanted.get(text, 0) + 1
+        found: list[tuple[int, bytes]] = []
+        for text, count in wanted.items():
+            hits = _whole_lines(raw, text, start, end, count, crlf)
+            if len(hits) != count:
+                return None
+            found.extend((h, text) for h in hits)
+        found.sort()
+        placed = []
+        counted, lines = start, 0
+        for position, text in found:
+            lines += raw.count(b"\n", counted, position)
+            counted = position
+            placed.append(_Placed(skip + 1 + lines, text.decode(self.encoding)))
+        return placed
+
+    def _merge_all(
+        self, blocks: list[list[pa.Array]], pending: list[Any], row: int, line: int, offset: int
+    ) -> tuple[list[_Batch], int, int]:
+        """The batches of a chunk's blocks with its ragged records put back in place."""
+        import pyarrow as pa
+
+        out: list[_Batch] = []
+        for columns in blocks:
+            batches, row, line, pending = self._merge(columns, pending, row, line, offset)
+            out.extend(batches)
+        if pending:
+            empty = [pa.array([], pa.string()) for _ in range(max(1, len(self.labels)))]
+            batches, row, line, _ = self._merge(empty, pending, row, line, offset)
+            out.extend(batches)
+        return out, row, line
 
     def _parse_error(self, message: str) -> None:
         if "UTF8" in message or "utf8" in message.lower():
@@ -486,51 +560,49 @@ class _Reader:
                 continue
             cells = next(csv.reader(io.StringIO(row.text, newline=""), **self.csv_kwargs()), [])
             placed.append((number, row.text.count("\n") + 1, cells))
+        if not placed:
+            return ([good] if n else []), next_row + n, good_end, later
         base_rows = _array(good.rows)
         base_lines = _array(good.lines)
         delta_line = np.zeros(n + 1, dtype=np.int64)
         delta_row = np.zeros(n + 1, dtype=np.int64)
         consumed_lines = 0
-        ragged_rows, ragged_lines = [], []
+        ragged_rows, ragged_lines, at = [], [], []
         for order, (row_number, span, _cells) in enumerate(placed):
             idx = int(np.searchsorted(base_rows, row_number - order, side="left"))
             start = int(base_lines[idx]) if idx < n else good_end
             ragged_rows.append(row_number)
             ragged_lines.append(start + consumed_lines)
+            at.append(idx)
             delta_line[idx] += span
             delta_row[idx] += 1
             consumed_lines += span
         good.lines = base_lines + np.cumsum(delta_line)[:n]
         good.rows = base_rows + np.cumsum(delta_row)[:n]
         end = good_end + consumed_lines
-        out = [good] if n else []
-        if placed:
-            width = len(columns)
-            cols: list[list[str | None]] = [[] for _ in range(width)]
-            present: list[list[bool]] = [[] for _ in range(width)]
-            extras = []
-            for (_number, _span, cells), row_number, line in zip(
-                placed, ragged_rows, ragged_lines, strict=True
-            ):
-                for i in range(width):
-                    cols[i].append(cells[i] if i < len(cells) else None)
-                    present[i].append(i < len(cells))
-                if len(cells) > width:
-                    extras.append((row_number, line, cells[width:]))
-            texts = [pa.array(c, pa.string()) for c in cols]
-            out.append(
-                _Batch(
-                    columns=[
-                        pc.dictionary_encode(t) if i in self.encoded else t
-                        for i, t in enumerate(texts)
-                    ],
-                    rows=np.array(ragged_rows, dtype=np.int64),
-                    lines=np.array(ragged_lines, dtype=np.int64),
-                    present=[pa.array(p, pa.bool_()) for p in present],
-                    extra_cells=extras,
-                )
-            )
-        return out, next_row + n + len(placed), end, later
+        width = len(columns)
+        cols: list[list[str | None]] = [[] for _ in range(width)]
+        present: list[list[bool]] = [[] for _ in range(width)]
+        extras = []
+        for (_number, _span, cells), row_number, line in zip(
+            placed, ragged_rows, ragged_lines, strict=True
+        ):
+            for i in range(width):
+                cols[i].append(cells[i] if i < len(cells) else None)
+                present[i].append(i < len(cells))
+            if len(cells) > width:
+                extras.append((row_number, line, cells[width:]))
+        texts = [pa.array(c, pa.string()) for c in cols]
+        bad = _Batch(
+            columns=[
+                pc.dictionary_encode(t) if i in self.encoded else t for i, t in enumerate(texts)
+            ],
+            rows=np.array(ragged_rows, dtype=np.int64),
+            lines=np.array(ragged_lines, dtype=np.int64),
+            present=[pa.array(p, pa.bool_()) for p in present],
+            extra_cells=extras,
+        )
+        return _interleave(good, bad, at), next_row + n + len(placed), end, later
 
     def _batch(
         self, columns: list[pa.Array], first_row: int, first_line: int
@@ -558,6 +630,81 @@ class _Reader:
         ends = np.cumsum(spans)
         lines = first_line + np.concatenate(([0], ends[:-1])).astype(np.int64)
         return _Batch(columns, rows, lines), first_line + int(ends[-1])
+
+
+# Beyond this many places where ragged records go, a block is not cut up: its ragged records
+# follow it, and the table is put in row order once at the end (RowMap.sorted).
+_MAX_CUTS = 64
+
+
+def _interleave(good: _Batch, bad: _Batch, at: list[int]) -> list[_Batch]:
+    """The good records cut where the ragged ones go (`at`: good records before each), in order.
+
+    Slices share memory with the block, so keeping file order costs no copy of the columns.
+    """
+    n = len(good.rows)
+    cuts = sorted(set(at))
+    if len(cuts) > _MAX_CUTS:
+        return ([good] if n else []) + [bad]
+    out: list[_Batch] = []
+    previous, k = 0, 0
+    for cut in cuts:
+        if cut > previous:
+            out.append(_slice(good, previous, cut))
+        m = at.count(cut)
+        out.append(_slice(bad, k, k + m))
+        previous, k = cut, k + m
+    if previous < n:
+        out.append(_slice(good, previous, n))
+    return out
+
+
+def _numbers(numbers: np.ndarray | Run, start: int, stop: int) -> np.ndarray | Run:
+    """numbers[start:stop], as a run when they are consecutive."""
+    if isinstance(numbers, Run):
+        return Run(numbers.first + start, stop - start)
+    part = numbers[start:stop]
+    if len(part) and int(part[-1]) - int(part[0]) == len(part) - 1:
+        return Run(int(part[0]), len(part))
+    return part
+
+
+def _slice(batch: _Batch, start: int, stop: int) -> _Batch:
+    rows = _numbers(batch.rows, start, stop)
+    kept = set(_array(rows).tolist()) if batch.extra_cells else set()
+    return _Batch(
+        columns=[c.slice(start, stop - start) for c in batch.columns],
+        rows=rows,
+        lines=_numbers(batch.lines, start, stop),
+        present=(
+            None if batch.present is None else [p.slice(start, stop - start) for p in batch.present]
+        ),
+        extra_cells=[e for e in batch.extra_cells if e[0] in kept],
+    )
+
+
+def _whole_lines(
+    raw: bytes | bytearray, text: bytes, start: int, end: int, limit: int, crlf: bool
+) -> list[int]:
+    """Where `text` is a whole line of raw[start:end] (ended by LF, CRLF or the end); at most limit + 1."""
+    hits = []
+    for eol in (b"\n", b"\r\n") if crlf else (b"\n",):
+        if raw.startswith(text + eol, start, end):
+            hits.append(start)
+        needle = b"\n" + text + eol
+        at = raw.find(needle, start, end)
+        while at >= 0 and len(hits) <= limit:
+            hits.append(at + 1)
+            at = raw.find(needle, at + len(needle) - 1, end)
+    last = end - len(text)
+    if (
+        last >= start
+        and raw[end - 1 : end] != b"\n"
+        and raw.startswith(text, last, end)
+        and (last == start or raw[last - 1 : last] == b"\n")
+    ):
+        hits.append(last)
+    return sorted(set(hits))
 
 
 def typed_columns(
@@ -1089,21 +1236,31 @@ def _duplicates(codes: np.ndarray, eligible: np.ndarray) -> tuple[np.ndarray, np
     if not len(sub):
         return empty, empty
     # The common case, no repeats, is settled by counting (codes in a narrow range) or by a
-    # plain sort; an argsort with first occurrences costs several times more.
+    # plain sort; only the rows whose key repeats are then ordered to find first occurrences.
     top = int(sub.max())
     if top < 4 * len(sub) + (1 << 16):
-        if int(np.bincount(sub, minlength=top + 1).max()) <= 1:
+        counts = np.bincount(sub, minlength=top + 1)
+        if int(counts.max()) <= 1:
             return empty, empty
+        repeated = counts[sub] > 1
+        del counts
     else:
         ordered = np.sort(sub)
-        if not bool((ordered[1:] == ordered[:-1]).any()):
+        same = ordered[1:] == ordered[:-1]
+        if not bool(same.any()):
             return empty, empty
-        del ordered
-    positions = np.arange(len(codes)) if everything else np.flatnonzero(eligible)
-    _, first, inverse = np.unique(sub, return_index=True, return_inverse=True)
-    first_of_each = first[inverse.ravel()]
-    dup = np.arange(len(sub)) != first_of_each
-    return positions[dup], positions[first_of_each[dup]]
+        repeated = np.isin(sub, np.unique(ordered[1:][same]))
+        del ordered, same
+    local = np.flatnonzero(repeated)
+    # np.unique's return_index gives first occurrences (it sorts stably for that).
+    _, first, inverse = np.unique(sub[local], return_index=True, return_inverse=True)
+    first_of_each = local[first[inverse.ravel()]]
+    dup = local != first_of_each
+    dups, firsts = local[dup], first_of_each[dup]
+    if everything:
+        return dups, firsts
+    positions = np.flatnonzero(eligible)
+    return positions[dups], positions[firsts]
 
 
 def _check_unique(found: _Findings, values: pa.Array, where: RowMap, name: str) -> None:
@@ -1403,6 +1560,53 @@ def _read_table(
     return result
 
 
+def _ahead(batches: Iterator[_Batch], depth: int = 4) -> Iterator[_Batch]:
+    """The batches, read by a thread that keeps up to `depth` of them ahead of the consumer.
+
+    pyarrow parses without the GIL, and so do most of the checks' compute kernels: while one
+    chunk is checked the next is parsed, which keeps both cores busy. Reading stays bounded:
+    the thread waits while `depth` batches are queued (a chunk's worth, 4 parsing blocks).
+    """
+    import queue
+    import threading
+
+    q: queue.Queue[tuple[str, Any]] = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+
+    def put(item: tuple[str, Any]) -> bool:
+        """Queue an item unless the consumer has stopped; whether it was queued."""
+        while not stop.is_set():
+            try:
+                q.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def produce() -> None:
+        try:
+            for batch in batches:
+                if not put(("batch", batch)):
+                    return
+            put(("end", None))
+        except BaseException as exc:  # handed to the consumer, raised there
+            put(("error", exc))
+
+    thread = threading.Thread(target=produce, daemon=True)
+    thread.start()
+    try:
+        while True:
+            kind, item = q.get()
+            if kind == "end":
+                return
+            if kind == "error":
+                raise item
+            yield item
+    finally:
+        stop.set()
+        thread.join()
+
+
 def _scan(
     found: _Findings,
     reader: _Reader,
@@ -1430,7 +1634,7 @@ def _scan(
     store = wanted | key_names | (self_refs & set(names))
     parts: dict[str, list[pa.Array]] = {n: [] for n in store}
     where = RowMap()
-    for batch in batches:
+    for batch in _ahead(batches):
         typed, _blank = _check_batch(found, batch, expected, missing_values)
         for name in store:
             parts[name].append(typed[name])
@@ -1470,6 +1674,7 @@ def _scan(
     result.rows = len(where)
     result.where = where
     result.chunks = reader.chunks_read
+    result.serial_chunks = reader.serial_chunks
     result.table = pa.table([columns[n] for n in kept], names=kept)
 
 
