@@ -273,7 +273,8 @@ class _Reader:
             quote_char=self.quote or False,
             double_quote=self.double_quote,
             escape_char=self.escape,
-            newlines_in_values=bool(self.quote),
+            # Only a quoted cell can hold a line break; pyarrow parses faster when told none does.
+            newlines_in_values=bool(self.quote) and self.may_span_lines,
             ignore_empty_lines=False,
             invalid_row_handler=handler,
         )

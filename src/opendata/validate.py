@@ -44,7 +44,13 @@ def _descriptor_issues(package: Package) -> list[Issue]:
 
 
 def _frictionless_checks(package: Package, semantic: bool) -> FrictionlessChecks:
-    """frictionless's verdict on the descriptor and on every Table Schema; then import pandera."""
+    """frictionless's verdict on the descriptor and on every Table Schema; then import pandera.
+
+    pandas comes first: pyarrow imports it at the first compute call (to recognise pandas
+    objects among the arguments), so until it is imported the reader's checks wait for it.
+    """
+    import pandas  # noqa: F401
+
     descriptor = _descriptor_issues(package)
     schemas = {r.name: check_schema(r) for r in package.resources}
     if semantic:
