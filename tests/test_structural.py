@@ -252,3 +252,38 @@ def test_ragged_row_after_a_multiline_cell_has_its_physical_line(
         (4, 5, "extra-cell"),
     ]
     assert {(i.row, i.line) for i in issues if i.code == "missing-cell"} == {(3, 4)}
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_repeated_keys_match_a_plain_python_count(seed: int) -> None:
+    # Keys with nulls (skipped) before, between and after repeats; narrow (counted) and wide
+    # (sorted) code ranges; two-column keys combined into one code.
+    import numpy as np
+    import pyarrow as pa
+
+    from opendata.structural import _codes, _duplicates
+
+    rng = np.random.default_rng(seed)
+    n = 3000
+    spread = [50, 10**9][seed % 2]
+    first = rng.integers(0, spread, n)
+    second = rng.integers(0, 3, n)
+    nulls = rng.random(n) < 0.2
+    a = pa.array([None if z else int(v) for v, z in zip(first, nulls, strict=True)], pa.int64())
+    b = pa.array([f"s{v}" for v in second]).dictionary_encode()
+    keys = [a] if seed < 3 else [a, b]
+    eligible = ~nulls
+    dups, firsts = _duplicates(_codes(keys), eligible)
+
+    seen: dict[tuple[object, ...], int] = {}
+    expected = []
+    rows = list(zip(*(k.to_pylist() for k in keys), strict=True))
+    for pos, key in enumerate(rows):
+        if not eligible[pos]:
+            continue
+        if key in seen:
+            expected.append((pos, seen[key]))
+        else:
+            seen[key] = pos
+    assert sorted(zip(dups.tolist(), firsts.tolist(), strict=True)) == expected
+    assert expected or spread > n

@@ -1180,22 +1180,30 @@ def _check_batch(
 
 
 def _codes(arrays: list[pa.Array]) -> np.ndarray:
-    """One int64 code per row for the combination of values (nulls are a value of their own)."""
+    """One integer code per row for the combination of values (nulls are a value of their own).
+
+    int32 when every combination fits, else int64: at millions of rows each code array costs
+    tens of megabytes, so they are combined in place.
+    """
     import numpy as np
 
+    columns = [_column_codes(arr) for arr in arrays]
+    span = 1
+    for _, size in columns:
+        span *= size
+    dtype = np.int32 if span < 2**31 else np.int64
     combined: np.ndarray | None = None
-    for arr in arrays:
-        codes, size = _column_codes(arr)
+    for codes, size in columns:
         if combined is None:
-            combined = codes if codes.flags.writeable else codes.copy()
-        elif int(combined.max(initial=0) + 1) * size < 2**62:
-            # In place: at millions of rows every temporary array costs tens of megabytes.
+            combined = codes.astype(dtype, copy=not codes.flags.writeable)
+        elif (int(combined.max(initial=0)) + 1) * size < np.iinfo(combined.dtype).max:
             combined *= size
             combined += codes
         else:
-            stacked = np.stack([combined, codes], axis=1)
-            _, combined = np.unique(stacked, axis=0, return_inverse=True)
-            combined = combined.astype(np.int64).ravel()
+            stacked = np.stack([combined.astype(np.int64), codes.astype(np.int64)], axis=1)
+            _, inverse = np.unique(stacked, axis=0, return_inverse=True)
+            combined = inverse.astype(np.int64).ravel()
+    del columns
     assert combined is not None
     return combined
 
@@ -1209,22 +1217,31 @@ def _column_codes(arr: pa.Array) -> tuple[np.ndarray, int]:
     if pa.types.is_dictionary(arr.type):
         # The dictionary's values are distinct (pyarrow unifies dictionaries on concatenation).
         size = len(arr.dictionary) + 1
-        codes = pc.fill_null(arr.indices, size - 1).to_numpy(zero_copy_only=False)
-        return codes.astype(np.int64), size
+        indices = arr.indices
+        if indices.null_count:
+            indices = pc.fill_null(indices, size - 1)
+        return indices.to_numpy(zero_copy_only=False), size
     if pa.types.is_integer(arr.type) and len(arr):
         bounds = pc.min_max(arr).as_py()
         low, high = bounds["min"], bounds["max"]
         if low is not None and high - low < max(len(arr), 1 << 16):
             # A narrow range (years, small counts): the offset is the code, no hashing.
             size = high - low + 2
-            shifted = pc.subtract(arr.cast(pa.int64()), low)
-            codes = pc.fill_null(shifted, size - 1).to_numpy(zero_copy_only=False)
-            return codes.astype(np.int64, copy=False), size
+            # The values buffer as it is (null slots hold anything), then nulls get their code.
+            width = arr.type.bit_width // 8
+            values = np.frombuffer(
+                arr.buffers()[1], dtype=f"i{width}", count=len(arr), offset=arr.offset * width
+            )
+            codes = np.empty(len(arr), dtype=np.int32)
+            np.subtract(values, low, out=codes, casting="unsafe")
+            if arr.null_count:
+                codes[pc.is_null(arr).to_numpy(zero_copy_only=False)] = size - 1
+            return codes, size
     if pa.types.is_floating(arr.type):
         # Arrow hashes -0.0 and 0.0 apart; frictionless compares numbers by value.
         arr = pc.add(arr, 0.0)
     enc = pc.dictionary_encode(arr, null_encoding="encode")
-    return enc.indices.to_numpy(zero_copy_only=False).astype(np.int64), len(enc.dictionary) + 1
+    return enc.indices.to_numpy(zero_copy_only=False), len(enc.dictionary) + 1
 
 
 def _duplicates(codes: np.ndarray, eligible: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -1243,7 +1260,7 @@ def _duplicates(codes: np.ndarray, eligible: np.ndarray) -> tuple[np.ndarray, np
         counts = np.bincount(sub, minlength=top + 1)
         if int(counts.max()) <= 1:
             return empty, empty
-        repeated = counts[sub] > 1
+        repeated = (counts > 1)[sub]  # a gather of booleans: no row-sized integer temporary
         del counts
     else:
         ordered = np.sort(sub)
@@ -1260,8 +1277,14 @@ def _duplicates(codes: np.ndarray, eligible: np.ndarray) -> tuple[np.ndarray, np
     dups, firsts = local[dup], first_of_each[dup]
     if everything:
         return dups, firsts
-    positions = np.flatnonzero(eligible)
-    return positions[dups], positions[firsts]
+    # Back from positions among the eligible rows to positions in the table, without an array
+    # of every eligible position: each skipped row before a position shifts it by one.
+    holes = np.flatnonzero(~eligible)
+    shift = holes - np.arange(len(holes))
+    return (
+        dups + np.searchsorted(shift, dups, side="right"),
+        firsts + np.searchsorted(shift, firsts, side="right"),
+    )
 
 
 def _check_unique(found: _Findings, values: pa.Array, where: RowMap, name: str) -> None:
