@@ -6,7 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from opendata.expression import Expression, ExpressionError
+from opendata.expression import ExpressionError, compiled
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -81,13 +81,19 @@ class Check:
         return None
 
     def needs(self) -> dict[str, set[str]]:
-        """The columns of each resource this check reads."""
+        """The columns of each resource this check reads (computed once: asked for often)."""
+        cached: dict[str, set[str]] | None = self.__dict__.get("_needs")
+        if cached is None:
+            cached = self.__dict__["_needs"] = self._needs()
+        return {k: set(v) for k, v in cached.items()}
+
+    def _needs(self) -> dict[str, set[str]]:
         out: dict[str, set[str]] = {self.resource: set()}
         own = out[self.resource]
 
         def add_expr(resource: str, source: Any) -> None:
             if isinstance(source, str):
-                out.setdefault(resource, set()).update(Expression(source).columns)
+                out.setdefault(resource, set()).update(compiled(source).columns)
 
         add_expr(self.resource, self.spec.get("where"))
         add_expr(self.resource, self.spec.get("expression"))
@@ -207,7 +213,7 @@ def collect_checks(package: Package) -> tuple[list[Check], list[tuple[str | None
 def _select(frame: pd.DataFrame, where: Any) -> pd.DataFrame:
     if not where:
         return frame
-    mask = Expression(str(where)).evaluate(frame)
+    mask = compiled(str(where)).evaluate(frame)
     return frame[mask]
 
 
@@ -418,7 +424,7 @@ def evaluate(check: Check, frames: Frames) -> Outcome:
         )
 
     if check.type == "expression":
-        result = Expression(str(s["expression"])).evaluate(frame)
+        result = compiled(str(s["expression"])).evaluate(frame)
         if not isinstance(result, pd.Series):
             return Outcome(bool(result), expected=True, actual=bool(result))
         bad = ~result.astype(bool)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import functools
 import operator
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
@@ -42,6 +43,12 @@ _COMPARE: dict[type, Callable[[Any, Any], Any]] = {
 
 class ExpressionError(ValueError):
     """The expression uses something outside the allowed language."""
+
+
+@functools.lru_cache(maxsize=4096)
+def compiled(source: str) -> Expression:
+    """The Expression for a source text; parsed once however many checks repeat it."""
+    return Expression(source)
 
 
 class Expression:
