@@ -167,3 +167,66 @@ def test_row_check_with_where_reports_the_right_rows(make_package: Callable[...,
     csv = BATCHES_CSV.replace("2019,344,780", "2019,344,400")
     [issue] = run(make_package, [spec], csv)
     assert (issue.line, issue.details) == (5, {"previous": 436, "actual": 400})
+
+
+def _group_outcomes(make_package: Callable[..., Path], checks: list[dict[str, Any]]) -> None:
+    """Each group check's outcome by dictionary codes equals the outcome pandas groups."""
+    from opendata.checks import evaluate, parse_check
+    from opendata.package import load_package
+    from opendata.semantic import factorized, to_frame
+    from opendata.structural import validate_table
+
+    key = {"name": "k", "type": "string", "constraints": {"pattern": "[a-z]*"}}
+    rows = ["k,n,x"] + [
+        f"{'' if i % 11 == 0 else chr(97 + i % 7)},{'' if i % 13 == 0 else i % 5},{i / 3}"
+        for i in range(200)
+    ]
+    other = ["k,total,rows"] + [f"{c},{10 * j},{j}" for j, c in enumerate("abcdeghz")] + [",3,4"]
+    schema = {"fields": [key, {"name": "n", "type": "integer"}, {"name": "x", "type": "number"}]}
+    other_schema = {
+        "fields": [key, {"name": "total", "type": "integer"}, {"name": "rows", "type": "integer"}]
+    }
+    path = make_package(
+        {"t": ("\n".join(rows) + "\n", schema), "o": ("\n".join(other) + "\n", other_schema)}
+    )
+    package = load_package(path)
+    tables = {n: validate_table(package.get(n)).table for n in ("t", "o")}
+    frames = {n: to_frame(t) for n, t in tables.items()}
+    codes = {n: factorized(t) for n, t in tables.items()}
+    assert set(codes["t"]) == {"k"} and set(codes["o"]) == {"k"}
+    for raw in checks:
+        check = parse_check({**raw, "message": "m"}, resource="t", declared_in=None)
+        fast, slow = evaluate(check, frames, codes), evaluate(check, frames)
+        assert (fast.passed, fast.groups) == (slow.passed, slow.groups), raw["id"]
+        assert fast.groups, raw["id"]  # the data are made to fail each check somewhere
+
+
+def test_group_checks_by_code_equal_pandas_grouping(make_package: Callable[..., Path]) -> None:
+    against = {"resource": "o", "key": ["k"], "column": "rows"}
+    _group_outcomes(
+        make_package,
+        [
+            {"id": "count", "type": "group-count", "by": ["k"], "against": against},
+            {
+                "id": "count-where",
+                "type": "group-count",
+                "by": ["k"],
+                "where": "n >= 2",
+                "against": {**against, "where": "total > 10"},
+            },
+            {
+                "id": "sum",
+                "type": "group-sum",
+                "by": ["k"],
+                "sum": "n",
+                "against": {"resource": "o", "key": ["k"], "column": "total"},
+            },
+            {
+                "id": "float-sum",
+                "type": "group-sum",
+                "by": ["k"],
+                "sum": "x",
+                "against": {"resource": "o", "key": ["k"], "column": "total"},
+            },
+        ],
+    )

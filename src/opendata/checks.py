@@ -9,11 +9,15 @@ from typing import TYPE_CHECKING, Any
 from opendata.expression import ExpressionError, compiled
 
 if TYPE_CHECKING:
+    import numpy as np
     import pandas as pd
 
     from opendata.package import Package
 
 Frames = dict[str, "pd.DataFrame"]
+# resource -> column -> (codes: int32 per row, -1 for null; the distinct values, in code order):
+# key columns read dictionary-encoded, so that grouping by them needs no hashing of the values.
+Codes = dict[str, dict[str, tuple["np.ndarray", "pd.Index"]]]
 
 # type -> (issue code, required keys)
 VOCABULARY: dict[str, tuple[str, tuple[str, ...]]] = {
@@ -263,8 +267,12 @@ def _operand(frame: pd.DataFrame, value: Any) -> Any:
     return frame[value] if isinstance(value, str) else value
 
 
-def evaluate(check: Check, frames: Frames) -> Outcome:
-    """Compute a check's outcome on typed DataFrames (one per resource)."""
+def evaluate(check: Check, frames: Frames, codes: Codes | None = None) -> Outcome:
+    """Compute a check's outcome on typed DataFrames (one per resource).
+
+    `codes`, when given, holds the dictionary codes of columns read encoded; group checks by
+    one such column count and sum by code instead of hashing the values again.
+    """
     import pandas as pd
 
     s = check.spec
@@ -314,7 +322,7 @@ def evaluate(check: Check, frames: Frames) -> Outcome:
         )
 
     if check.type in ("group-count", "group-sum"):
-        return _group(check, frame, frames)
+        return _group(check, frames, codes or {})
 
     if check.type in ("monotonic", "running-total", "difference"):
         ordered = frame.sort_values(s["by"], kind="stable")
@@ -448,24 +456,75 @@ def _prev_details(
     return details
 
 
-def _group(check: Check, frame: pd.DataFrame, frames: Frames) -> Outcome:
+def _grouped(
+    frames: Frames, codes: Codes, resource: str, where: Any, by: list[str], column: str | None
+) -> pd.Series:
+    """Rows per group (column None) or the column's sum per group, nulls a group of their own.
+
+    The values of pandas's `groupby(..., dropna=False)`, not necessarily in its order. By code when the key is a single column read dictionary-encoded and the
+    sum (if any) is of integers, which bincount adds exactly.
+    """
+    import numpy as np
+    import pandas as pd
+
+    base = frames[resource]
+    frame = _select(base, where)
+    factorized = codes.get(resource, {}).get(by[0]) if len(by) == 1 else None
+    values = frame[column] if column is not None else None
+    index = base.index
+    plain_index = isinstance(index, pd.RangeIndex) and index.start == 0 and index.step == 1
+    if (
+        factorized is None
+        or not plain_index
+        or len(factorized[0]) != len(base)
+        or (values is not None and not pd.api.types.is_integer_dtype(values.dtype))
+    ):
+        grouped = frame.groupby(by, dropna=False)
+        if values is None:
+            return grouped.size()
+        return grouped[column].sum(min_count=1)
+    indices, uniques = factorized
+    if frame is not base:  # a `where` kept some rows: their labels are positions in the base
+        indices = indices[frame.index.to_numpy()]
+    slots = indices.astype(np.int64) + 1  # slot 0: the null key
+    size = len(uniques) + 1
+    counts = np.bincount(slots, minlength=size)
+    present = counts > 0
+    if values is None:
+        result = counts
+    else:
+        valid = values.notna().to_numpy()
+        numbers = values.to_numpy(dtype="float64", na_value=0.0)
+        if np.abs(numbers).sum() >= 2**53:  # beyond exact float sums: let pandas add
+            return frame.groupby(by, dropna=False)[column].sum(min_count=1)
+        sums = np.bincount(slots[valid], weights=numbers[valid], minlength=size)
+        with_values = np.bincount(slots[valid], minlength=size) > 0
+        result = pd.array(sums.round().astype(np.int64), dtype="Int64")
+        result[~with_values] = pd.NA  # min_count=1: a group of nulls sums to null
+    out = pd.Series(result[1:][present[1:]], index=uniques[present[1:]])
+    if present[0]:
+        null = pd.Series([result[0]], index=pd.Index([None], dtype=uniques.dtype))
+        out = pd.concat([out, null]) if len(out) else null
+    out.index.name = by[0]
+    return out
+
+
+def _group(check: Check, frames: Frames, codes: Codes) -> Outcome:
     import pandas as pd
 
     s = check.spec
     by = _as_list(s["by"])
     against = s["against"]
-    other = _select(frames[str(against["resource"])], against.get("where"))
     key = _as_list(against.get("key") or by)
     column = str(against["column"])
-    if check.type == "group-count":
-        mine = frame.groupby(by, dropna=False).size()
-    else:
-        mine = frame.groupby(by, dropna=False)[s["sum"]].sum()
-    theirs = other.groupby(key, dropna=False)[column].sum(min_count=1)
+    sum_column = None if check.type == "group-count" else str(s["sum"])
+    mine = _grouped(frames, codes, check.resource, s.get("where"), by, sum_column)
+    theirs = _grouped(frames, codes, str(against["resource"]), against.get("where"), key, column)
     mine.index.names = key
     joined = pd.concat([mine.rename("actual"), theirs.rename("expected")], axis=1).fillna(0)
     tol = float(s.get("tolerance", 0))
     bad = joined[(joined["actual"] - joined["expected"]).abs() > tol + 1e-9]
+    bad = bad.sort_index(na_position="last")  # groups reported in key order
     groups = []
     for idx, row in bad.iterrows():
         values = idx if isinstance(idx, tuple) else (idx,)

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from opendata.checks import Check, Outcome, evaluate
+from opendata.checks import Check, Codes, Outcome, evaluate
 from opendata.expression import ExpressionError
 from opendata.report import Issue
 from opendata.structural import RowMap, decoded
 
 if TYPE_CHECKING:
+    import numpy as np
     import pandas as pd
     import pyarrow as pa
 
@@ -35,11 +36,35 @@ def to_frame(table: pa.Table, rows: int | None = None) -> pd.DataFrame:
     return decoded(table).to_pandas(types_mapper=mapping.get)
 
 
+def factorized(table: pa.Table) -> dict[str, tuple[np.ndarray, pd.Index]]:
+    """The dictionary-encoded columns' codes (-1 for null) and distinct values, for grouping.
+
+    The values are a pandas Index of the dtype `to_frame` gives the column, so that groups
+    found by code align with groups pandas finds in other tables.
+    """
+    import pandas as pd
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    out = {}
+    for name, column in zip(table.column_names, table.columns, strict=True):
+        if not pa.types.is_dictionary(column.type):
+            continue
+        array = column.combine_chunks() if isinstance(column, pa.ChunkedArray) else column
+        if not pa.types.is_string(array.type.value_type):
+            continue
+        indices = pc.fill_null(array.indices.cast(pa.int32()), -1)
+        values = array.dictionary.to_pandas(types_mapper={pa.string(): pd.StringDtype()}.get)
+        out[name] = (indices.to_numpy(zero_copy_only=False), pd.Index(values))
+    return out
+
+
 def run_checks(
     checks: list[Check],
     frames: dict[str, pd.DataFrame],
     paths: dict[str, str | None],
     where: dict[str, RowMap],
+    codes: Codes | None = None,
 ) -> list[Issue]:
     """Run the checks through pandera (lazy: every failure collected) and turn failures into Issues."""
     import pandera.pandas as pandera
@@ -57,7 +82,9 @@ def run_checks(
         for check in group:
             compiled.append(
                 # No `error=`: pandera would then report the message instead of the check's name.
-                pandera.Check(_compile(check, frames, outcomes, issues, paths), name=check.id)
+                pandera.Check(
+                    _compile(check, frames, outcomes, issues, paths, codes), name=check.id
+                )
             )
         schema = pandera.DataFrameSchema(checks=compiled, name=resource)
         failed_rows: dict[str, list[Any]] = {}
@@ -85,12 +112,13 @@ def _compile(
     outcomes: dict[str, Outcome],
     issues: list[Issue],
     paths: dict[str, str | None],
+    codes: Codes | None = None,
 ) -> Any:
     """The pandera check function: computes the outcome once, returns a row mask or a verdict."""
 
     def fn(frame: pd.DataFrame) -> Any:
         try:
-            outcome = evaluate(check, frames)
+            outcome = evaluate(check, frames, codes)
         except (ExpressionError, KeyError, TypeError, ValueError, ZeroDivisionError) as exc:
             issues.append(
                 Issue(

@@ -213,7 +213,7 @@ def _run_semantic(
     report: Report,
 ) -> None:
     """Run the checks whose tables are structurally sound; note the ones skipped and why."""
-    from opendata.semantic import run_checks, to_frame
+    from opendata.semantic import factorized, run_checks, to_frame
 
     runnable: list[Check] = []
     stats = {s.name: s for s in report.resources}
@@ -239,4 +239,5 @@ def _run_semantic(
     frames = {n: to_frame(tables[n], results[n].rows) for n in names}
     paths = {r.name: r.path for r in package.resources}
     where = {n: results[n].where or RowMap() for n in names}
-    report.issues.extend(run_checks(runnable, frames, paths, where))
+    codes = {n: factorized(tables[n]) for n in names}
+    report.issues.extend(run_checks(runnable, frames, paths, where, codes))
