@@ -194,10 +194,15 @@ def _group_outcomes(make_package: Callable[..., Path], checks: list[dict[str, An
     frames = {n: to_frame(t) for n, t in tables.items()}
     codes = {n: factorized(t) for n, t in tables.items()}
     assert set(codes["t"]) == {"k"} and set(codes["o"]) == {"k"}
+    without_keys = {n: to_frame(t.drop_columns(["k"])) for n, t in tables.items()}
     for raw in checks:
         check = parse_check({**raw, "message": "m"}, resource="t", declared_in=None)
         fast, slow = evaluate(check, frames, codes), evaluate(check, frames)
+        # Frames built without the key column (as validate does): groups come from the codes,
+        # and where pandas must group (a float sum) the column is decoded from them.
+        keyless = evaluate(check, without_keys, codes)
         assert (fast.passed, fast.groups) == (slow.passed, slow.groups), raw["id"]
+        assert (keyless.passed, keyless.groups) == (slow.passed, slow.groups), raw["id"]
         assert fast.groups, raw["id"]  # the data are made to fail each check somewhere
 
 
@@ -230,3 +235,29 @@ def test_group_checks_by_code_equal_pandas_grouping(make_package: Callable[..., 
             },
         ],
     )
+
+
+def test_only_columns_used_solely_as_group_keys_are_left_out_of_frames() -> None:
+    from opendata.checks import parse_check
+    from opendata.validate import _coded_only
+
+    def check(raw: dict[str, Any]) -> Any:
+        return parse_check({"message": "m", **raw}, resource="t", declared_in=None)
+
+    against = {"resource": "o", "key": ["k"], "column": "rows"}
+    only_keys = [
+        check({"id": "a", "type": "group-count", "by": ["k"], "against": against}),
+        check(
+            {
+                "id": "b",
+                "type": "column-sum",
+                "column": "n",
+                "equals": {"resource": "o", "column": "k", "aggregate": "count"},
+            }
+        ),
+    ]
+    assert _coded_only(only_keys) == {"t": {"k"}, "o": {"k"}}
+    filtered = [*only_keys, check({"id": "c", "type": "row-count", "where": "k == 'a'", "min": 1})]
+    assert _coded_only(filtered) == {"t": set(), "o": {"k"}}
+    two_keys = check({"id": "d", "type": "group-count", "by": ["k", "n"], "against": against})
+    assert _coded_only([two_keys]) == {"o": {"k"}}

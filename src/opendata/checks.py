@@ -84,6 +84,32 @@ class Check:
                 return value
         return None
 
+    def group_keys(self) -> set[tuple[str, str]]:
+        """(resource, column) of a group check's keys when each side's key is a single column."""
+        if self.type not in ("group-count", "group-sum"):
+            return set()
+        by = _as_list(self.spec.get("by"))
+        against = self.spec.get("against") or {}
+        key = _as_list(against.get("key") or by)
+        out = set()
+        if len(by) == 1:
+            out.add((self.resource, str(by[0])))
+        if len(key) == 1:
+            out.add((str(against.get("resource")), str(key[0])))
+        return out
+
+    def filter_columns(self) -> dict[str, set[str]]:
+        """The columns each resource's `where` filters of this check read."""
+        out: dict[str, set[str]] = {}
+        sources = [(self.resource, self.spec.get("where"))]
+        for value in self.spec.values():
+            if isinstance(value, dict):
+                sources.append((str(value.get("resource") or self.resource), value.get("where")))
+        for resource, where in sources:
+            if isinstance(where, str):
+                out.setdefault(resource, set()).update(compiled(where).columns)
+        return out
+
     def needs(self) -> dict[str, set[str]]:
         """The columns of each resource this check reads (computed once: asked for often)."""
         cached: dict[str, set[str]] | None = self.__dict__.get("_needs")
@@ -110,7 +136,7 @@ class Check:
             elif isinstance(value, dict):
                 ref = str(value.get("resource") or self.resource)
                 cols = out.setdefault(ref, set())
-                if value.get("column"):
+                if value.get("column") and value.get("aggregate") != "count":  # count: rows
                     cols.add(str(value["column"]))
                 add_expr(ref, value.get("where"))
         for key in ("columns", "key"):
@@ -461,8 +487,10 @@ def _grouped(
 ) -> pd.Series:
     """Rows per group (column None) or the column's sum per group, nulls a group of their own.
 
-    The values of pandas's `groupby(..., dropna=False)`, not necessarily in its order. By code when the key is a single column read dictionary-encoded and the
-    sum (if any) is of integers, which bincount adds exactly.
+    The values of pandas's `groupby(..., dropna=False)`, not necessarily in its order. By code
+    when the key is a single column read dictionary-encoded and the sum (if any) is of integers,
+    which bincount adds exactly. A key column the frame was built without (see
+    `validate._coded_only`) is decoded from its codes where pandas has to group.
     """
     import numpy as np
     import pandas as pd
@@ -473,20 +501,28 @@ def _grouped(
     values = frame[column] if column is not None else None
     index = base.index
     plain_index = isinstance(index, pd.RangeIndex) and index.start == 0 and index.step == 1
+
+    def by_pandas() -> pd.Series:
+        keyed = frame
+        for name in by:
+            if name not in keyed.columns:
+                indices, uniques = codes[resource][name]
+                taken = uniques.take(indices[keyed.index.to_numpy()], allow_fill=True)
+                keyed = keyed.assign(**{name: taken.array})
+        grouped = keyed.groupby(by, dropna=False)
+        return grouped.size() if column is None else grouped[column].sum(min_count=1)
+
     if (
         factorized is None
         or not plain_index
         or len(factorized[0]) != len(base)
         or (values is not None and not pd.api.types.is_integer_dtype(values.dtype))
     ):
-        grouped = frame.groupby(by, dropna=False)
-        if values is None:
-            return grouped.size()
-        return grouped[column].sum(min_count=1)
+        return by_pandas()
     indices, uniques = factorized
     if frame is not base:  # a `where` kept some rows: their labels are positions in the base
         indices = indices[frame.index.to_numpy()]
-    slots = indices.astype(np.int64) + 1  # slot 0: the null key
+    slots = np.add(indices, 1, dtype=np.int64)  # slot 0: the null key
     size = len(uniques) + 1
     counts = np.bincount(slots, minlength=size)
     present = counts > 0
@@ -496,7 +532,7 @@ def _grouped(
         valid = values.notna().to_numpy()
         numbers = values.to_numpy(dtype="float64", na_value=0.0)
         if np.abs(numbers).sum() >= 2**53:  # beyond exact float sums: let pandas add
-            return frame.groupby(by, dropna=False)[column].sum(min_count=1)
+            return by_pandas()
         sums = np.bincount(slots[valid], weights=numbers[valid], minlength=size)
         with_values = np.bincount(slots[valid], minlength=size) > 0
         result = pd.array(sums.round().astype(np.int64), dtype="Int64")

@@ -236,8 +236,34 @@ def _run_semantic(
     if not runnable:
         return
     names = {n for c in runnable for n in c.needs()}
-    frames = {n: to_frame(tables[n], results[n].rows) for n in names}
+    codes = {n: factorized(tables[n]) for n in names}
+    coded_only = _coded_only(runnable)
+    frames = {
+        n: to_frame(
+            tables[n].drop_columns(sorted(coded_only.get(n, set()) & set(codes[n]))),
+            results[n].rows,
+        )
+        for n in names
+    }
     paths = {r.name: r.path for r in package.resources}
     where = {n: results[n].where or RowMap() for n in names}
-    codes = {n: factorized(tables[n]) for n in names}
     report.issues.extend(run_checks(runnable, frames, paths, where, codes))
+
+
+def _coded_only(checks: list[Check]) -> dict[str, set[str]]:
+    """Per resource, the columns that checks read only as the one-column key of a group check.
+
+    Group checks count and add those by their dictionary codes, so the DataFrames are built
+    without them: at millions of rows a decoded key column is the largest thing in a frame.
+    """
+    as_key: dict[str, set[str]] = {}
+    otherwise: dict[str, set[str]] = {}
+    for check in checks:
+        keys = check.group_keys()
+        for resource, columns in check.needs().items():
+            for column in columns:
+                role = as_key if (resource, column) in keys else otherwise
+                role.setdefault(resource, set()).add(column)
+        for resource, columns in check.filter_columns().items():
+            otherwise.setdefault(resource, set()).update(columns)
+    return {r: cols - otherwise.get(r, set()) for r, cols in as_key.items()}
