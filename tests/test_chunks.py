@@ -185,3 +185,20 @@ def test_keys_and_package_sums_are_exact_across_chunks(
     assert {i.rule for i in report.issues} == {"totals", "rows-per-code"}
     groups = [i.details["group"]["code"] for i in report.issues if i.rule == "rows-per-code"]
     assert sorted(groups) == ["c003", "c007"]
+
+
+def test_key_integers_past_32_bits_in_a_later_chunk(make_package: Callable[..., Path]) -> None:
+    # Key-only integers are stored as int32 while they fit; a later chunk with larger values
+    # turns the column back to int64 without losing a repeat on either side of the switch.
+    schema = {"fields": [{"name": "id", "type": "integer"}, {"name": "v"}], "primaryKey": ["id"]}
+    ids = [*range(1, 200), 7, *(2**40 + i for i in range(200)), 2**40 + 3, 9]
+    path = make_package({"t": ("id,v\n" + "".join(f"{i},x\n" for i in ids), schema)})
+    whole = located(path)
+    assert [(row, code) for row, _, _, code, _ in whole] == [
+        (201, "primary-key"),
+        (402, "primary-key"),
+        (403, "primary-key"),
+    ]
+    for size in (64, 500):
+        assert chunks(path, "t", size) > 5
+        assert located(path, block_size=size) == whole

@@ -1182,28 +1182,29 @@ def _check_batch(
 def _codes(arrays: list[pa.Array]) -> np.ndarray:
     """One integer code per row for the combination of values (nulls are a value of their own).
 
-    int32 when every combination fits, else int64: at millions of rows each code array costs
-    tens of megabytes, so they are combined in place.
+    int32 while every combination fits, else int64; built column by column in place: at
+    millions of rows each code array costs tens of megabytes. The result is the caller's own.
     """
     import numpy as np
 
-    columns = [_column_codes(arr) for arr in arrays]
-    span = 1
-    for _, size in columns:
-        span *= size
-    dtype = np.int32 if span < 2**31 else np.int64
     combined: np.ndarray | None = None
-    for codes, size in columns:
+    for arr in arrays:
+        codes, size = _column_codes(arr)
         if combined is None:
-            combined = codes.astype(dtype, copy=not codes.flags.writeable)
-        elif (int(combined.max(initial=0)) + 1) * size < np.iinfo(combined.dtype).max:
+            dtype = np.int32 if size < 2**31 else np.int64
+            combined = codes.astype(dtype, copy=not (codes.flags.writeable and codes.flags.owndata))
+            continue
+        limit = (int(combined.max(initial=0)) + 1) * size
+        if limit < 2**62:
+            if limit >= 2**31 and combined.dtype == np.int32:
+                combined = combined.astype(np.int64)
             combined *= size
             combined += codes
         else:
             stacked = np.stack([combined.astype(np.int64), codes.astype(np.int64)], axis=1)
             _, inverse = np.unique(stacked, axis=0, return_inverse=True)
             combined = inverse.astype(np.int64).ravel()
-    del columns
+        del codes
     assert combined is not None
     return combined
 
@@ -1245,46 +1246,46 @@ def _column_codes(arr: pa.Array) -> tuple[np.ndarray, int]:
 
 
 def _duplicates(codes: np.ndarray, eligible: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Positions of repeated keys (all but the first) and the position of each one's first occurrence."""
+    """Positions of repeated keys (all but the first) and the position of each one's first occurrence.
+
+    Only rows marked eligible count. `codes` is consumed: rewritten in place, so that no
+    row-sized copy is made (at millions of rows each one is tens of megabytes).
+    """
     import numpy as np
 
     empty = np.array([], dtype=np.int64)
-    everything = bool(eligible.all())
-    sub = codes if everything else codes[eligible]
-    if not len(sub):
+    if not len(codes) or not eligible.any():
         return empty, empty
+    top = int(codes.max())
+    holes = np.flatnonzero(~eligible)
+    if len(holes):
+        # Each row without a key gets a code of its own above the others: never a repeat.
+        if top + len(holes) >= np.iinfo(codes.dtype).max:
+            codes = codes.astype(np.int64)
+        codes[holes] = np.arange(top + 1, top + 1 + len(holes), dtype=codes.dtype)
+        top += len(holes)
+    del holes
     # The common case, no repeats, is settled by counting (codes in a narrow range) or by a
     # plain sort; only the rows whose key repeats are then ordered to find first occurrences.
-    top = int(sub.max())
-    if top < 4 * len(sub) + (1 << 16):
-        counts = np.bincount(sub, minlength=top + 1)
+    if top < 4 * len(codes) + (1 << 16):
+        counts = np.bincount(codes, minlength=top + 1)
         if int(counts.max()) <= 1:
             return empty, empty
-        repeated = (counts > 1)[sub]  # a gather of booleans: no row-sized integer temporary
+        repeated = (counts > 1)[codes]  # a gather of booleans: no row-sized integer temporary
         del counts
     else:
-        ordered = np.sort(sub)
+        ordered = np.sort(codes)
         same = ordered[1:] == ordered[:-1]
         if not bool(same.any()):
             return empty, empty
-        repeated = np.isin(sub, np.unique(ordered[1:][same]))
+        repeated = np.isin(codes, np.unique(ordered[1:][same]))
         del ordered, same
     local = np.flatnonzero(repeated)
     # np.unique's return_index gives first occurrences (it sorts stably for that).
-    _, first, inverse = np.unique(sub[local], return_index=True, return_inverse=True)
+    _, first, inverse = np.unique(codes[local], return_index=True, return_inverse=True)
     first_of_each = local[first[inverse.ravel()]]
     dup = local != first_of_each
-    dups, firsts = local[dup], first_of_each[dup]
-    if everything:
-        return dups, firsts
-    # Back from positions among the eligible rows to positions in the table, without an array
-    # of every eligible position: each skipped row before a position shifts it by one.
-    holes = np.flatnonzero(~eligible)
-    shift = holes - np.arange(len(holes))
-    return (
-        dups + np.searchsorted(shift, dups, side="right"),
-        firsts + np.searchsorted(shift, firsts, side="right"),
-    )
+    return local[dup], first_of_each[dup]
 
 
 def _check_unique(found: _Findings, values: pa.Array, where: RowMap, name: str) -> None:
@@ -1631,6 +1632,23 @@ def _ahead(batches: Iterator[_Batch], depth: int = 4) -> Iterator[_Batch]:
         thread.join()
 
 
+def _narrowed(values: pa.Array, parts: list[pa.Array], narrow: set[str], name: str) -> pa.Array:
+    """int64 values as int32 when they fit; at the first that do not, the column (its stored
+    parts too) goes back to int64 for good and leaves `narrow`."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if values.type != pa.int64():
+        return values
+    bounds = pc.min_max(values).as_py()
+    low, high = bounds["min"], bounds["max"]
+    if low is None or (-(2**31) <= low and high < 2**31):
+        return values.cast(pa.int32())
+    narrow.discard(name)
+    parts[:] = [p.cast(pa.int64()) for p in parts]
+    return values
+
+
 def _scan(
     found: _Findings,
     reader: _Reader,
@@ -1657,16 +1675,23 @@ def _scan(
     wanted = set(names) if keep is None else (set(keep) & set(names))
     store = wanted | key_names | (self_refs & set(names))
     parts: dict[str, list[pa.Array]] = {n: [] for n in store}
+    by_name = {f.name: f for f in expected}
     where = RowMap()
+    # Integer columns kept only for primary-key or unique checks are stored as int32 while
+    # their values fit (at millions of rows, half the memory of a key column).
+    fk_names = {n for fk in fks for n in fk["fields"]} | self_refs
+    narrow = {n for n in store - wanted - fk_names if by_name[n].type in ("integer", "year")}
     for batch in _ahead(batches):
         typed, _blank = _check_batch(found, batch, expected, missing_values)
         for name in store:
-            parts[name].append(typed[name])
+            values = typed[name]
+            if name in narrow:
+                values = _narrowed(values, parts[name], narrow, name)
+            parts[name].append(values)
         where.append(batch.rows, batch.lines)
     order = None
     if not where.ordered():
         where, order = where.sorted()
-    by_name = {f.name: f for f in expected}
 
     def column(name: str) -> pa.Array:
         chunks = parts.pop(name)
