@@ -522,9 +522,21 @@ def _grouped(
     indices, uniques = factorized
     if frame is not base:  # a `where` kept some rows: their labels are positions in the base
         indices = indices[frame.index.to_numpy()]
-    slots = np.add(indices, 1, dtype=np.int64)  # slot 0: the null key
-    size = len(uniques) + 1
-    counts = np.bincount(slots, minlength=size)
+    size = len(uniques) + 1  # slot 0: the null key, code c in slot c + 1
+    step = 1 << 20  # bincount copies its input to int64: a million rows at a time
+
+    def tally(weights: np.ndarray | None = None, keep: np.ndarray | None = None) -> np.ndarray:
+        total = np.zeros(size, dtype=np.int64 if weights is None else np.float64)
+        for start in range(0, len(indices), step):
+            slots = np.add(indices[start : start + step], 1, dtype=np.int64)
+            w = None if weights is None else weights[start : start + step]
+            if keep is not None:
+                k = keep[start : start + step]
+                slots, w = slots[k], (None if w is None else w[k])
+            total += np.bincount(slots, weights=w, minlength=size)
+        return total
+
+    counts = tally()
     present = counts > 0
     if values is None:
         result = counts
@@ -533,8 +545,8 @@ def _grouped(
         numbers = values.to_numpy(dtype="float64", na_value=0.0)
         if np.abs(numbers).sum() >= 2**53:  # beyond exact float sums: let pandas add
             return by_pandas()
-        sums = np.bincount(slots[valid], weights=numbers[valid], minlength=size)
-        with_values = np.bincount(slots[valid], minlength=size) > 0
+        sums = tally(numbers, valid)
+        with_values = tally(keep=valid) > 0
         result = pd.array(sums.round().astype(np.int64), dtype="Int64")
         result[~with_values] = pd.NA  # min_count=1: a group of nulls sums to null
     out = pd.Series(result[1:][present[1:]], index=uniques[present[1:]])

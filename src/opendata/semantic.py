@@ -53,10 +53,24 @@ def factorized(table: pa.Table) -> dict[str, tuple[np.ndarray, pd.Index]]:
         array = column.combine_chunks() if isinstance(column, pa.ChunkedArray) else column
         if not pa.types.is_string(array.type.value_type):
             continue
-        indices = pc.fill_null(array.indices.cast(pa.int32()), -1)
+        indices = array.indices.cast(pa.int32())
+        if indices.null_count:
+            indices = pc.fill_null(indices, -1)
         values = array.dictionary.to_pandas(types_mapper={pa.string(): pd.StringDtype()}.get)
         out[name] = (indices.to_numpy(zero_copy_only=False), pd.Index(values))
     return out
+
+
+def _rows_of(frame: pd.DataFrame) -> pd.DataFrame:
+    """What pandera validates: one boolean column over the frame's rows.
+
+    The checks compute on every frame themselves and give pandera a mask over these rows;
+    pandera copies what it validates, which for the full frame costs a copy of every column.
+    """
+    import numpy as np
+    import pandas as pd
+
+    return pd.DataFrame({"row": np.ones(len(frame), dtype=bool)}, index=frame.index)
 
 
 def run_checks(
@@ -89,7 +103,7 @@ def run_checks(
         schema = pandera.DataFrameSchema(checks=compiled, name=resource)
         failed_rows: dict[str, list[Any]] = {}
         try:
-            schema.validate(frame, lazy=True)
+            schema.validate(_rows_of(frame), lazy=True)
         except SchemaErrors as exc:
             cases = exc.failure_cases
             for check_name, index in zip(cases["check"], cases["index"], strict=True):
