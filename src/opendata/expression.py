@@ -198,6 +198,11 @@ def _truth(value: Any) -> Any:
     import pandas as pd
 
     if isinstance(value, pd.Series):
+        if value.dtype == bool:
+            return value
+        if isinstance(value.dtype, pd.BooleanDtype):  # comparisons of nullable columns
+            mask = value.array.to_numpy(dtype=bool, na_value=False)
+            return pd.Series(mask, index=value.index, name=value.name)
         return value.astype("boolean").fillna(False).astype(bool)
     return bool(value) if value is not None else False
 
