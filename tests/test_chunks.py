@@ -95,6 +95,7 @@ def test_gbk_file_in_chunks(tmp_path: Path) -> None:
         "primaryKey": ["code"],
     }
     rows = [f"{100000 + i},平{i % 7}县" for i in range(500)] + ["10000x,甲县", "100003,乙县"]
+    rows[250:250] = ["100777,丙县,多余", "100778"]  # ragged: found again by their GBK bytes
     path = write_package(tmp_path, {"t": ("code,name\n" + "\n".join(rows) + "\n", schema)})
     data = tmp_path / "data" / "t.csv"
     data.write_bytes(data.read_text(encoding="utf-8").encode("gbk"))
@@ -104,11 +105,33 @@ def test_gbk_file_in_chunks(tmp_path: Path) -> None:
     path.write_text(descriptor, encoding="utf-8")
     whole = located(path)
     assert [(r, code) for r, _, _, code, _ in whole] == [
-        (502, "constraint-error"),
-        (503, "primary-key"),
+        (252, "extra-cell"),
+        (253, "missing-cell"),
+        (504, "constraint-error"),
+        (505, "primary-key"),
     ]
     assert chunks(path, "t", 200) > 10
     assert located(path, block_size=200) == whole
+    resource = load_package(path).get("t")
+    assert validate_table(resource, block_size=200).serial_chunks == 0
+
+
+def test_bad_bytes_in_a_later_chunk(make_package: Callable[..., Path]) -> None:
+    # The reading thread meets the bad bytes while earlier chunks are being checked; the finding
+    # is the one a whole-file read gives, and nothing is left running.
+    import threading
+
+    schema = {"fields": [{"name": "id", "type": "integer"}, {"name": "v"}]}
+    path = make_package({"t": ("id,v\n" + "".join(f"{i},x\n" for i in range(400)), schema)})
+    data = path.parent / "data" / "t.csv"
+    raw = data.read_bytes()
+    cut = raw.index(b"\n300,") + 1
+    data.write_bytes(raw[:cut] + b"300,\xff\xfe\n" + raw[cut:])
+    before = threading.active_count()
+    whole = located(path)
+    assert [(line, code) for _, line, _, code, _ in whole] == [(302, "encoding-error")]
+    assert located(path, block_size=64) == whole
+    assert threading.active_count() == before
 
 
 @pytest.mark.parametrize("size", [100, 333, 1000])
