@@ -13,7 +13,9 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+from collections import deque
 from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from pathlib import Path
@@ -1681,14 +1683,35 @@ def _scan(
     # their values fit (at millions of rows, half the memory of a key column).
     fk_names = {n for fk in fks for n in fk["fields"]} | self_refs
     narrow = {n for n in store - wanted - fk_names if by_name[n].type in ("integer", "year")}
-    for batch in _ahead(batches):
-        typed, _blank = _check_batch(found, batch, expected, missing_values)
+
+    def checked(batch: _Batch) -> tuple[_Batch, _Findings, dict[str, pa.Array]]:
+        own = _Findings(resource)
+        typed, _blank = _check_batch(own, batch, expected, missing_values)
+        return batch, own, typed
+
+    def keep_batch(batch: _Batch, own: _Findings, typed: dict[str, pa.Array]) -> None:
+        found.issues.extend(own.issues)
         for name in store:
             values = typed[name]
             if name in narrow:
                 values = _narrowed(values, parts[name], narrow, name)
             parts[name].append(values)
         where.append(batch.rows, batch.lines)
+
+    # Two batches are checked at a time (pyarrow's kernels release the GIL) and kept in file
+    # order, findings included.
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        pending: deque[Future[tuple[_Batch, _Findings, dict[str, pa.Array]]]] = deque()
+        try:
+            for batch in _ahead(batches):
+                pending.append(pool.submit(checked, batch))
+                if len(pending) > 2:
+                    keep_batch(*pending.popleft().result())
+            while pending:
+                keep_batch(*pending.popleft().result())
+        finally:
+            for future in pending:
+                future.cancel()
     order = None
     if not where.ordered():
         where, order = where.sorted()
@@ -1698,27 +1721,39 @@ def _scan(
         arr = pa.concat_arrays(chunks) if chunks else pa.array([], arrow_type(by_name[name]))
         return arr if order is None else arr.take(pa.array(order))
 
-    columns = {name: column(name) for name in store}
-    for name in unique:
-        _check_unique(found, columns[name], where, name)
-    if pk and len(pk) == len(resource.primary_key):
-        _check_primary_key(found, [columns[n] for n in pk], pk, where)
-    for fk in fks:
-        ref_name = fk["reference"].get("resource") or ""
-        ref_fields = fk["reference"]["fields"]
-        ref_cols: list[pa.Array] | None
-        if not ref_name or ref_name == resource.name:
-            ref_cols = (
-                [columns[n] for n in ref_fields] if all(n in columns for n in ref_fields) else None
-            )
-        else:
-            table = (references or {}).get(ref_name)
-            ref_cols = (
-                [table.column(n).combine_chunks() for n in ref_fields]
-                if table is not None and all(n in table.column_names for n in ref_fields)
-                else None
-            )
-        _check_foreign_key(found, fk, [columns[n] for n in fk["fields"]], ref_cols, where)
+    def foreign_keys(out: _Findings) -> None:
+        for fk in fks:
+            ref_name = fk["reference"].get("resource") or ""
+            ref_fields = fk["reference"]["fields"]
+            ref_cols: list[pa.Array] | None
+            if not ref_name or ref_name == resource.name:
+                ref_cols = (
+                    [columns[n] for n in ref_fields]
+                    if all(n in columns for n in ref_fields)
+                    else None
+                )
+            else:
+                table = (references or {}).get(ref_name)
+                ref_cols = (
+                    [table.column(n).combine_chunks() for n in ref_fields]
+                    if table is not None and all(n in table.column_names for n in ref_fields)
+                    else None
+                )
+            _check_foreign_key(out, fk, [columns[n] for n in fk["fields"]], ref_cols, where)
+
+    # Columns are joined, and foreign keys checked beside uniqueness and the primary key, on
+    # two threads: numpy's and pyarrow's kernels release the GIL. Findings keep their order.
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        stored = sorted(store)
+        columns = dict(zip(stored, pool.map(column, stored), strict=True))
+        fk_found = _Findings(resource)
+        fk_done = pool.submit(foreign_keys, fk_found)
+        for name in unique:
+            _check_unique(found, columns[name], where, name)
+        if pk and len(pk) == len(resource.primary_key):
+            _check_primary_key(found, [columns[n] for n in pk], pk, where)
+        fk_done.result()
+    found.issues.extend(fk_found.issues)
     kept = [n for n in names if n in wanted]
     result.rows = len(where)
     result.where = where
