@@ -1482,13 +1482,15 @@ def validate_table(
     references: dict[str, pa.Table] | None = None,
     block_size: int = DEFAULT_BLOCK_SIZE,
     schema_issues: Callable[[], list[Issue]] | None = None,
+    defer_schema: bool = False,
 ) -> TableResult:
     """Check one CSV resource against its schema; keep the typed columns named in `keep` (None: all).
 
     `references` maps resource names to tables holding (at least) the columns that this
     resource's foreign keys point to. `schema_issues`, when given, waits for the Table Schema
     check running elsewhere: the table is read meanwhile, and its findings are dropped (and
-    any error in reading it ignored) if the schema turns out invalid.
+    any error in reading it ignored) if the schema turns out invalid. With `defer_schema`, a
+    table read without error does not wait for that verdict: the caller must ask for it.
     """
     result = TableResult(resource=resource.name)
     found = _Findings(resource)
@@ -1526,7 +1528,7 @@ def validate_table(
         if not bad_schema:
             raise
     else:
-        bad_schema = schema_issues()
+        bad_schema = [] if defer_schema else schema_issues()
     if bad_schema:
         return TableResult(resource=resource.name, issues=bad_schema, readable=False)
     return result

@@ -166,23 +166,36 @@ def validate_package(
             if ref:
                 wanted_names.add(ref)
 
-    results: dict[str, TableResult] = {}
-    tables: dict[str, pa.Table] = {}
-    for name in _order(
-        package, sorted(wanted_names, key=[r.name for r in package.resources].index)
-    ):
-        resource = package.get(name)
-        result = validate_table(
-            resource,
-            keep=needed.get(name, set()),
-            references=tables,
-            block_size=block_size,
-            schema_issues=lambda name=name: frictionless.result()[1][name],  # type: ignore[misc]
-        )
-        results[name] = result
-        if result.table is not None:
-            tables[name] = result.table
+    order = _order(package, sorted(wanted_names, key=[r.name for r in package.resources].index))
+
+    def read_all(defer: bool) -> tuple[dict[str, TableResult], dict[str, pa.Table]]:
+        results: dict[str, TableResult] = {}
+        tables: dict[str, pa.Table] = {}
+        for name in order:
+            result = validate_table(
+                package.get(name),
+                keep=needed.get(name, set()),
+                references=tables,
+                block_size=block_size,
+                schema_issues=lambda name=name: frictionless.result()[1][name],  # type: ignore[misc]
+                defer_schema=defer,
+            )
+            results[name] = result
+            if result.table is not None:
+                tables[name] = result.table
+        return results, tables
+
+    # Tables are read without waiting for frictionless's verdict on their schemas (it arrives
+    # from the background thread meanwhile). Should a schema be invalid, which is rare, every
+    # table is read again in order, each after its verdict, so that no table is compared with
+    # (or keyed against) a table whose schema cannot be trusted.
+    results, tables = read_all(defer=True)
+    verdicts = frictionless.result()[1]
+    if any(verdicts.get(name) for name in results):
+        results, tables = read_all(defer=False)
+    for name in order:
         if name in selected:
+            resource, result = package.get(name), results[name]
             report.issues.extend(result.issues)
             report.resources.append(
                 ResourceStats(
