@@ -773,10 +773,11 @@ def capped(n: int, cap_mb: int, chunk_mb: int) -> str:
         "",
         f"Memory cap: `opendata validate --chunk-mb {chunk_mb}` on the {n:,}-row copies (panel.csv "
         f"{csv_mb:.0f} MB, {'larger' if csv_mb > cap_mb * 1.048576 else 'smaller'} than the cap) "
-        f"inside a cgroup limited to {cap_mb} MB (page cache included, no swap);",
+        f"inside a cgroup limited to {cap_mb} MiB = {cap_mb * 1.048576:.0f} MB (page cache "
+        "included, no swap);",
         "a process that needs more is killed by the kernel (exit 137).",
         "",
-        "| copy | exit | wall s | cgroup peak MB | findings |",
+        "| copy | exit | wall s | cgroup peak MiB | findings |",
         "|---|---|---|---|---|",
     ]
     for variant in ("clean", "errors"):

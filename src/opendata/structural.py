@@ -31,6 +31,9 @@ if TYPE_CHECKING:
     import pyarrow as pa
 
 DEFAULT_BLOCK_SIZE = 64 << 20
+# From this chunk size on, two batches are checked at a time and key checks run side by side;
+# below it (a run asked for bounded memory) everything is done one at a time.
+PARALLEL_CHUNK = 16 << 20
 
 
 @dataclass
@@ -1701,13 +1704,14 @@ def _scan(
         where.append(batch.rows, batch.lines)
 
     # Two batches are checked at a time (pyarrow's kernels release the GIL) and kept in file
-    # order, findings included.
-    with ThreadPoolExecutor(max_workers=2) as pool:
+    # order, findings included. Small chunks ask for bounded memory: one at a time then.
+    parallel = reader.block_size >= PARALLEL_CHUNK
+    with ThreadPoolExecutor(max_workers=2 if parallel else 1) as pool:
         pending: deque[Future[tuple[_Batch, _Findings, dict[str, pa.Array]]]] = deque()
         try:
-            for batch in _ahead(batches):
+            for batch in _ahead(batches, depth=4 if parallel else 1):
                 pending.append(pool.submit(checked, batch))
-                if len(pending) > 2:
+                if len(pending) > (2 if parallel else 0):
                     keep_batch(*pending.popleft().result())
             while pending:
                 keep_batch(*pending.popleft().result())
@@ -1745,16 +1749,23 @@ def _scan(
 
     # Columns are joined, and foreign keys checked beside uniqueness and the primary key, on
     # two threads: numpy's and pyarrow's kernels release the GIL. Findings keep their order.
-    with ThreadPoolExecutor(max_workers=2) as pool:
-        stored = sorted(store)
-        columns = dict(zip(stored, pool.map(column, stored), strict=True))
-        fk_found = _Findings(resource)
-        fk_done = pool.submit(foreign_keys, fk_found)
+    # With small chunks (bounded memory) one after the other.
+    stored = sorted(store)
+    fk_found = _Findings(resource)
+    with ThreadPoolExecutor(max_workers=2 if parallel else 1) as pool:
+        if parallel:
+            columns = dict(zip(stored, pool.map(column, stored), strict=True))
+            fk_done = pool.submit(foreign_keys, fk_found)
+        else:
+            columns = {name: column(name) for name in stored}
         for name in unique:
             _check_unique(found, columns[name], where, name)
         if pk and len(pk) == len(resource.primary_key):
             _check_primary_key(found, [columns[n] for n in pk], pk, where)
-        fk_done.result()
+        if parallel:
+            fk_done.result()
+        else:
+            foreign_keys(fk_found)
     found.issues.extend(fk_found.issues)
     kept = [n for n in names if n in wanted]
     result.rows = len(where)
