@@ -52,6 +52,16 @@ CHILD: dict[str, Any] = {
     "foreignKeys": [{"fields": ["code"], "reference": {"resource": "parent", "fields": ["code"]}}],
 }
 
+# id, a patterned name and a bounded number: for files with ragged records.
+RAGGED: dict[str, Any] = {
+    "fields": [
+        {"name": "id", "type": "integer"},
+        {"name": "name", "type": "string", "constraints": {"pattern": "[a-z]+"}},
+        {"name": "v", "type": "number", "constraints": {"maximum": 10}},
+    ],
+    "primaryKey": ["id"],
+}
+
 FIXTURES: dict[str, dict[str, tuple[str, dict[str, Any]]]] = {
     "type-and-constraint": {"t": ("id,name,v\n1,ab,5\nx,cd,11\n,a,-1\n1,zz,abc\n3,ab,\n", S)},
     "missing-and-extra-cells": {"t": ("id,name,v\n1,ab\n2,cd,3,4\n3\n4,ab,5,,\n", S)},
@@ -131,8 +141,8 @@ def frictionless_findings(descriptor: Path) -> set[tuple[Any, Any, str]]:
     return found
 
 
-def opendata_findings(descriptor: Path) -> set[tuple[Any, Any, str]]:
-    report = validate_package(descriptor)
+def opendata_findings(descriptor: Path, **kw: Any) -> set[tuple[Any, Any, str]]:
+    report = validate_package(descriptor, **kw)
     out = set()
     for issue in report.issues:
         field = issue.field
@@ -186,25 +196,10 @@ def test_same_findings_with_many_ragged_rows_across_tiny_blocks(tmp_path: Path) 
             lines.append("")
         else:
             lines.append(f"{i},ab,{i % 13}")
-    schema = {
-        "fields": [
-            {"name": "id", "type": "integer"},
-            {"name": "name", "type": "string", "constraints": {"pattern": "[a-z]+"}},
-            {"name": "v", "type": "number", "constraints": {"maximum": 10}},
-        ],
-        "primaryKey": ["id"],
-    }
-    descriptor = write_package(tmp_path, {"t": ("id,name,v\n" + "\n".join(lines) + "\n", schema)})
+    table = ("id,name,v\n" + "\n".join(lines) + "\n", RAGGED)
+    descriptor = write_package(tmp_path, {"t": table})
     expected = frictionless_findings(descriptor)
-    found = set()
-    for issue in validate_package(descriptor, block_size=1 << 10).issues:
-        field = (
-            None
-            if issue.code in ("primary-key", "foreign-key", "extra-cell", "blank-row")
-            else issue.field
-        )
-        found.add((issue.row, field, issue.code))
-    assert found == expected
+    assert opendata_findings(descriptor, block_size=1 << 10) == expected
     assert {code for _, _, code in expected} >= {
         "missing-cell",
         "extra-cell",
@@ -217,15 +212,7 @@ def _parity_in_blocks(descriptor: Path, sizes: tuple[int, ...]) -> set[tuple[Any
     """frictionless's findings, after checking opendata finds the same at every chunk size."""
     expected = frictionless_findings(descriptor)
     for size in sizes:
-        found = set()
-        for issue in validate_package(descriptor, block_size=size).issues:
-            field = (
-                None
-                if issue.code in ("primary-key", "foreign-key", "extra-cell", "blank-row")
-                else issue.field
-            )
-            found.add((issue.row, field, issue.code))
-        assert found == expected, size
+        assert opendata_findings(descriptor, block_size=size) == expected, size
     return expected
 
 
@@ -244,16 +231,8 @@ def test_ragged_rows_are_placed_without_a_serial_parse(tmp_path: Path, newline: 
         else:
             lines.append(f"{i},ab,{i % 12}")
     lines.append("1,ab")
-    schema = {
-        "fields": [
-            {"name": "id", "type": "integer"},
-            {"name": "name", "type": "string", "constraints": {"pattern": "[a-z]+"}},
-            {"name": "v", "type": "number", "constraints": {"maximum": 10}},
-        ],
-        "primaryKey": ["id"],
-    }
     text = "id,name,v" + newline + newline.join(lines)
-    descriptor = write_package(tmp_path, {"t": (text, schema)})
+    descriptor = write_package(tmp_path, {"t": (text, RAGGED)})
     (tmp_path / "data" / "t.csv").write_bytes(text.encode())  # exactly these line breaks
     expected = _parity_in_blocks(descriptor, (1 << 26, 1 << 10, 300))
     assert {(row, code) for row, _, code in expected} >= {

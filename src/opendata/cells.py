@@ -317,10 +317,12 @@ def parse_column(field: Field, column: pa.Array, missing_values: list[str]) -> P
     if field.type in ("string", "any") and field.format in ("default", "any", "binary", "wkt"):
         return Parsed(text, missing, pc.and_(pc.invert(missing), pa.scalar(False)))
 
-    fast = _fast_cast(field, text, target)
+    # pyarrow casts 0x1F to 31; frictionless (Python's int) rejects it.
+    hex_free = field.type != "integer" or not _may_hold_x(text)
+    fast = _fast_cast(field, text, target, hex_free)
     if fast is not None:
         return Parsed(fast, missing, pc.and_(pc.invert(missing), pa.scalar(False)))
-    return _parse_with_residue(field, text, missing, target)
+    return _parse_with_residue(field, text, missing, target, hex_free)
 
 
 def _parse_encoded(field: Field, column: pa.Array, missing_values: list[str]) -> Parsed:
@@ -353,7 +355,9 @@ def _parse_encoded(field: Field, column: pa.Array, missing_values: list[str]) ->
     return Parsed(values, missing, invalid)
 
 
-def _fast_cast(field: Field, text: pa.Array, target: pa.DataType) -> pa.Array | None:
+def _fast_cast(
+    field: Field, text: pa.Array, target: pa.DataType, hex_free: bool
+) -> pa.Array | None:
     """Cast the whole column at once when every present cell has a plain spelling; else None."""
     import pyarrow as pa
     import pyarrow.compute as pc
@@ -364,8 +368,7 @@ def _fast_cast(field: Field, text: pa.Array, target: pa.DataType) -> pa.Array | 
     )
     try:
         if field.type == "integer" and plain_number:
-            # pyarrow casts 0x1F to 31; frictionless (Python's int) rejects it.
-            if _may_hold_x(text):
+            if not hex_free:
                 return None
             return pc.cast(text, pa.int64())
         if field.type == "number" and plain_number:
@@ -397,7 +400,7 @@ def _fast_cast(field: Field, text: pa.Array, target: pa.DataType) -> pa.Array | 
 
 
 def _parse_with_residue(
-    field: Field, text: pa.Array, missing: pa.Array, target: pa.DataType
+    field: Field, text: pa.Array, missing: pa.Array, target: pa.DataType, hex_free: bool
 ) -> Parsed:
     """Cast what pyarrow accepts; decide the rest one distinct value at a time in Python."""
     import pyarrow as pa
@@ -406,9 +409,7 @@ def _parse_with_residue(
     fast_values = None
     bare = field.descriptor.get("bareNumber", True)
     spelled_plain = bare and not any(k in field.descriptor for k in ("groupChar", "decimalChar"))
-    if spelled_plain and (
-        field.type == "number" or (field.type == "integer" and not _may_hold_x(text))
-    ):
+    if spelled_plain and (field.type == "number" or (field.type == "integer" and hex_free)):
         fast_values = _bisect_cast(text, target)
     elif field.type in ("integer", "number", "year", "date") and not (
         field.type == "number" and any(k in field.descriptor for k in ("groupChar", "decimalChar"))

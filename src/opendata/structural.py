@@ -360,9 +360,9 @@ class _Reader:
             # single byte first is much faster, and most files hold no x at all.
             raw = data.obj if isinstance(data.obj, bytearray) else bytes(data)
             end = len(data)
-            begin = 0
-            for _ in range(skip):  # not in the header, where labels may hold an x
-                begin = raw.find(b"\n", begin, end) + 1 or end
+            begin = _after_lines(raw, skip, end)  # not the header: labels may hold an x
+            if begin is None:
+                begin = end
             for x in (b"x", b"X"):
                 if typed and raw.find(x, begin, end) >= 0:
                     typed = raw.find(b"0" + x, begin, end) < 0
@@ -437,11 +437,9 @@ class _Reader:
             return None
         raw = data.obj if isinstance(data.obj, bytearray) else bytes(data)
         end = len(data)
-        start = 0
-        for _ in range(skip):
-            start = raw.find(b"\n", start, end) + 1
-            if not start:
-                return None
+        start = _after_lines(raw, skip, end)
+        if start is None:
+            return None
         crlf = raw.find(b"\r", start, end) >= 0
         if crlf and raw.count(b"\r", start, end) != raw.count(b"\r\n", start, end):
             return None  # a lone carriage return also ends a record: count serially
@@ -506,7 +504,6 @@ class _Reader:
         # pyarrow numbers records from 1 counting skipped rows; frictionless from the header.
         offset = next_row - (skip + 1)
         out: list[_Batch] = []
-        width = max(1, len(self.labels))
         block = self._parse_block()
         read, parse, convert = self._options(
             on_invalid, threads=False, typed=False, skip_rows=skip, block_size=block
@@ -528,13 +525,8 @@ class _Reader:
         except pa.ArrowInvalid as exc:
             if "Empty CSV file" not in str(exc):
                 self._parse_error(str(exc))
-        if ragged:
-            empty = [pa.array([], pa.string()) for _ in range(width)]
-            batches, next_row, next_line, _ = self._merge(
-                empty, list(ragged), next_row, next_line, offset
-            )
-            out.extend(batches)
-        return out, next_row, next_line
+        tail, next_row, next_line = self._merge_all([], list(ragged), next_row, next_line, offset)
+        return out + tail, next_row, next_line
 
     def _merge(
         self,
@@ -687,6 +679,16 @@ def _slice(batch: _Batch, start: int, stop: int) -> _Batch:
         ),
         extra_cells=[e for e in batch.extra_cells if e[0] in kept],
     )
+
+
+def _after_lines(raw: bytes | bytearray, lines: int, end: int) -> int | None:
+    """Where raw[:end] continues after its first `lines` lines; None if it has fewer."""
+    at = 0
+    for _ in range(lines):
+        at = raw.find(b"\n", at, end) + 1
+        if not at:
+            return None
+    return at
 
 
 def _whole_lines(
