@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
 import click
+import pytest
 from click.testing import CliRunner
 
 from opendata.cli import main
@@ -110,3 +114,33 @@ def test_text_output_caps_each_rule_but_json_keeps_all(make_package: Callable[..
     assert "and 10 more type-error (type:integer)" in text
     data = json.loads(CliRunner().invoke(main, ["validate", str(path), "--format", "json"]).output)
     assert data["summary"]["by_code"] == {"type-error": 30}
+
+
+@pytest.mark.parametrize("rows, code", [(5, 0), (3000, 1)])
+def test_the_command_exits_with_its_code_and_all_its_output(
+    make_package: Callable[..., Path], rows: int, code: int
+) -> None:
+    """The console entry ends the process without the interpreter's teardown: nothing is lost."""
+    lines = [f"{2000 + i},{'x' if rows > 5 else i},{i}" for i in range(rows)]
+    csv = "year,exited,cumulative\n" + "\n".join(lines) + "\n"
+    path = make_package({"batches": (csv, BATCHES_SCHEMA)})
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONUNBUFFERED"}  # output is buffered
+    done = subprocess.run(
+        [sys.executable, "-m", "opendata", "validate", str(path), "--format", "json"],
+        capture_output=True,
+        env=env,
+    )
+    assert done.returncode == code, done.stderr
+    report = json.loads(done.stdout)  # complete: far more than a pipe's buffer when invalid
+    assert report == validate_package(path).to_dict()
+    assert len(report["issues"]) == (rows if code else 0)
+
+
+def test_the_command_exits_2_with_one_line(tmp_path: Path) -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "opendata", "validate", str(tmp_path / "nope.json")],
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 2
+    assert done.stdout == "" and len(done.stderr.strip().splitlines()) == 1

@@ -1,5 +1,5 @@
 """`python -m opendata`: the same as the `opendata` command."""
 
-from opendata.cli import main
+from opendata.cli import run
 
-main()
+run()

@@ -240,11 +240,26 @@ def collect_checks(package: Package) -> tuple[list[Check], list[tuple[str | None
 # --- evaluation ---------------------------------------------------------------------------
 
 
-def _select(frame: pd.DataFrame, where: Any) -> pd.DataFrame:
+def _select(frame: pd.DataFrame, where: Any, columns: set[str] | None = None) -> pd.DataFrame:
+    """The rows `where` keeps (all when it is empty); only `columns` of them, when given."""
     if not where:
         return frame
     mask = compiled(str(where)).evaluate(frame)
+    if columns is not None:  # the filter copies what it keeps: keep only what is read
+        frame = frame[[c for c in frame.columns if c in columns]]
     return frame[mask]
+
+
+def _count(frame: pd.DataFrame, where: Any) -> int:
+    """How many rows `where` keeps (all when it is empty), without copying them."""
+    import pandas as pd
+
+    if not where:
+        return len(frame)
+    mask = compiled(str(where)).evaluate(frame)
+    if isinstance(mask, pd.Series):
+        return int(mask.sum())
+    return len(frame) if mask else 0
 
 
 def _number(value: Any, frames: Frames, default_resource: str) -> Any:
@@ -252,10 +267,10 @@ def _number(value: Any, frames: Frames, default_resource: str) -> Any:
     if not isinstance(value, dict):
         return value
     ref = str(value.get("resource") or default_resource)
-    frame = _select(frames[ref], value.get("where"))
     agg = value.get("aggregate", "sum")
     if agg == "count":
-        return len(frame)
+        return _count(frames[ref], value.get("where"))
+    frame = _select(frames[ref], value.get("where"), {str(value["column"])})
     column = frame[str(value["column"])]
     if agg == "distinct":
         return int(column.nunique(dropna=True))
@@ -302,11 +317,10 @@ def evaluate(check: Check, frames: Frames, codes: Codes | None = None) -> Outcom
     import pandas as pd
 
     s = check.spec
-    frame = _select(frames[check.resource], s.get("where"))
     tol = float(s.get("tolerance", 0))
 
     if check.type == "row-count":
-        n = len(frame)
+        n = _count(frames[check.resource], s.get("where"))
         ok = True
         expected: dict[str, Any] = {}
         for key, test in (("equals", n.__eq__), ("min", n.__ge__), ("max", n.__le__)):
@@ -315,6 +329,11 @@ def evaluate(check: Check, frames: Frames, codes: Codes | None = None) -> Outcom
                 expected[key] = target
                 ok = ok and bool(test(target))
         return Outcome(ok, expected=expected.get("equals", expected), actual=n)
+
+    if check.type in ("group-count", "group-sum"):
+        return _group(check, frames, codes or {})
+
+    frame = _select(frames[check.resource], s.get("where"), check.needs().get(check.resource))
 
     if check.type == "column-sum":
         total = _plain(frame[s["column"]].sum())
@@ -346,9 +365,6 @@ def evaluate(check: Check, frames: Frames, codes: Codes | None = None) -> Outcom
                 "actual": _plain(total.loc[label]),
             },
         )
-
-    if check.type in ("group-count", "group-sum"):
-        return _group(check, frames, codes or {})
 
     if check.type in ("monotonic", "running-total", "difference"):
         ordered = frame.sort_values(s["by"], kind="stable")
@@ -447,9 +463,7 @@ def evaluate(check: Check, frames: Frames, codes: Codes | None = None) -> Outcom
     if check.type == "consistent":
         keys = _as_list(s["key"])
         col = s["column"]
-        distinct = frame.groupby(keys, dropna=False)[col].transform(
-            lambda v: v.nunique(dropna=False)
-        )
+        distinct = frame.groupby(keys, dropna=False)[col].transform("nunique", dropna=False)
         bad = (distinct > 1).astype(bool)
         return Outcome(
             not bool(bad.any()),
@@ -496,7 +510,7 @@ def _grouped(
     import pandas as pd
 
     base = frames[resource]
-    frame = _select(base, where)
+    frame = _select(base, where, {*by, column} if column is not None else set(by))
     factorized = codes.get(resource, {}).get(by[0]) if len(by) == 1 else None
     values = frame[column] if column is not None else None
     index = base.index

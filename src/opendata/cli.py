@@ -39,6 +39,32 @@ def handle_errors(func: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
+def run() -> None:
+    """The console entry point: `main`, then exit without tearing the interpreter down.
+
+    By the time a command returns, its files are closed, its temporary folders removed and its
+    child processes waited for; what is left is freeing every module of pandas, pyarrow and
+    pandera one by one, which takes 0.2-0.3 s (measured), a sixth of a run on a small package.
+    So once the output is flushed, the process ends at once with the command's exit code.
+    An unexpected exception still propagates as usual.
+    """
+    try:
+        main()
+        code: object = 0
+    except SystemExit as exc:
+        code = exc.code
+    if code is not None and not isinstance(code, int):  # sys.exit("message"): print it, exit 1
+        print(code, file=sys.stderr)
+        code = 1
+    status = code or 0
+    try:
+        sys.stdout.flush()
+        sys.stderr.flush()
+    except OSError:  # the reader went away (a closed pipe): Python's own exit code for it
+        status = status or 120
+    os._exit(status)
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="opendata")
 def main() -> None:

@@ -200,8 +200,8 @@ def _truth(value: Any) -> Any:
     if isinstance(value, pd.Series):
         if value.dtype == bool:
             return value
-        if isinstance(value.dtype, pd.BooleanDtype):  # comparisons of nullable columns
-            mask = value.array.to_numpy(dtype=bool, na_value=False)
+        if pd.api.types.is_bool_dtype(value.dtype):  # nullable or Arrow booleans: null is False
+            mask = value.to_numpy(dtype=bool, na_value=False)
             return pd.Series(mask, index=value.index, name=value.name)
         return value.astype("boolean").fillna(False).astype(bool)
     return bool(value) if value is not None else False

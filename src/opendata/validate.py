@@ -10,84 +10,53 @@ from opendata.checks import Check, collect_checks
 from opendata.errors import CouldNotRun
 from opendata.package import Package, load_package
 from opendata.report import Issue, Report, ResourceStats
-from opendata.structural import (
-    DEFAULT_BLOCK_SIZE,
-    RowMap,
-    TableResult,
-    check_schema,
-    validate_table,
-)
+from opendata.structural import DEFAULT_BLOCK_SIZE, RowMap, TableResult, validate_table
+from opendata.verdicts import Pending, Verdicts
 
 if TYPE_CHECKING:
     import pyarrow as pa
 
 
-def _descriptor_issues(package: Package) -> list[Issue]:
-    """Problems frictionless finds in the package descriptor itself."""
-    from frictionless import Package as FPackage
-
-    descriptor: dict[str, Any] = {k: v for k, v in package.descriptor.items() if k != "checks"}
-    descriptor["resources"] = [
-        {k: v for k, v in r.descriptor.items() if k not in ("schema", "checks")}
-        for r in package.resources
-    ]
-    report = FPackage.validate_descriptor(descriptor)
-    return [
-        Issue(
-            code=str(err.type),
-            layer="descriptor",
-            path=str(package.descriptor_path.name),
-            message=f"invalid descriptor: {err.note}",
-        )
-        for err in report.errors
-    ]
-
-
-def _frictionless_checks(package: Package, semantic: bool) -> FrictionlessChecks:
-    """frictionless's verdict on the descriptor and on every Table Schema; then import pandera.
+def _prepare(pending: Pending, semantic: bool) -> Verdicts:
+    """Import pandas (and pandera, when checks will run) while frictionless's verdicts are worked out.
 
     pandas comes first: pyarrow imports it at the first compute call (to recognise pandas
     objects among the arguments), so until it is imported the reader's checks wait for it.
     """
     import pandas  # noqa: F401
 
-    descriptor = _descriptor_issues(package)
-    schemas = {r.name: check_schema(r) for r in package.resources}
     if semantic:
         import pandera.pandas  # noqa: F401  (imported now, used by the semantic layer later)
-    return descriptor, schemas
-
-
-FrictionlessChecks = tuple[list[Issue], dict[str, list[Issue]]]
+    return pending.result()
 
 
 class _Background:
     """Runs a function on a daemon thread; `result()` waits for it and re-raises its error.
 
-    Used for the descriptor check and the pandera import: both are Python-bound, while reading
-    tables is mostly pyarrow's parsing, which releases the GIL, so on two cores they overlap
-    (about a second at millions of rows). A daemon thread never delays the exit after an error.
+    Used for the pandas and pandera imports and the wait for frictionless's verdicts: imports are
+    Python-bound, while reading tables is mostly pyarrow's parsing, which releases the GIL, so on
+    two cores they overlap. A daemon thread never delays the exit after an error.
     """
 
-    def __init__(self, fn: Callable[..., FrictionlessChecks], *args: Any) -> None:
+    def __init__(self, fn: Callable[..., Verdicts], *args: Any) -> None:
         import threading
 
         import numpy  # noqa: F401  (imported here first: the thread must not race the reader)
         import pyarrow.compute
         import pyarrow.csv  # noqa: F401
 
-        self._value: FrictionlessChecks = ([], {})
+        self._value: Verdicts = ([], {})
         self._error: BaseException | None = None
         self._thread = threading.Thread(target=self._run, args=(fn, *args), daemon=True)
         self._thread.start()
 
-    def _run(self, fn: Callable[..., FrictionlessChecks], *args: Any) -> None:
+    def _run(self, fn: Callable[..., Verdicts], *args: Any) -> None:
         try:
             self._value = fn(*args)
         except BaseException as exc:  # re-raised in the caller's thread by result()
             self._error = exc
 
-    def result(self) -> FrictionlessChecks:
+    def result(self) -> Verdicts:
         self._thread.join()
         if self._error is not None:
             raise self._error
@@ -139,9 +108,23 @@ def validate_package(
 ) -> Report:
     """Validate a Data Package and return every finding; raises CouldNotRun when it cannot start."""
     package = load_package(source)
+    pending = Pending(package)
+    try:
+        return _validate(package, pending, only, sources, block_size)
+    finally:
+        pending.cancel()
+
+
+def _validate(
+    package: Package,
+    pending: Pending,
+    only: str | None,
+    sources: str | Path | None,
+    block_size: int,
+) -> Report:
     report = Report(descriptor=str(package.descriptor_path))
     checks, problems = collect_checks(package)
-    frictionless = _Background(_frictionless_checks, package, bool(checks))
+    background = _Background(_prepare, pending, bool(checks))
     for where, message in problems:
         report.issues.append(
             Issue(code="check-error", layer="descriptor", path=where, message=message)
@@ -177,7 +160,7 @@ def validate_package(
                 keep=needed.get(name, set()),
                 references=tables,
                 block_size=block_size,
-                schema_issues=lambda name=name: frictionless.result()[1][name],  # type: ignore[misc]
+                schema_issues=lambda name=name: background.result()[1][name],  # type: ignore[misc]
                 defer_schema=defer,
             )
             results[name] = result
@@ -190,7 +173,7 @@ def validate_package(
     # table is read again in order, each after its verdict, so that no table is compared with
     # (or keyed against) a table whose schema cannot be trusted.
     results, tables = read_all(defer=True)
-    verdicts = frictionless.result()[1]
+    verdicts = background.result()[1]
     if any(verdicts.get(name) for name in results):
         results, tables = read_all(defer=False)
     for name in order:
@@ -207,7 +190,7 @@ def validate_package(
                 )
             )
 
-    report.issues[:0] = frictionless.result()[0]
+    report.issues[:0] = background.result()[0]
     _run_semantic(package, checks, results, tables, report)
     if sources is not None:
         from opendata.grounding import ground_facts
