@@ -240,13 +240,11 @@ def collect_checks(package: Package) -> tuple[list[Check], list[tuple[str | None
 # --- evaluation ---------------------------------------------------------------------------
 
 
-def _select(frame: pd.DataFrame, where: Any, columns: set[str] | None = None) -> pd.DataFrame:
-    """The rows `where` keeps (all when it is empty); only `columns` of them, when given."""
+def _select(frame: pd.DataFrame, where: Any) -> pd.DataFrame:
+    """The rows `where` keeps (all when it is empty)."""
     if not where:
         return frame
     mask = compiled(str(where)).evaluate(frame)
-    if columns is not None:  # the filter copies what it keeps: keep only what is read
-        frame = frame[[c for c in frame.columns if c in columns]]
     return frame[mask]
 
 
@@ -270,7 +268,7 @@ def _number(value: Any, frames: Frames, default_resource: str) -> Any:
     agg = value.get("aggregate", "sum")
     if agg == "count":
         return _count(frames[ref], value.get("where"))
-    frame = _select(frames[ref], value.get("where"), {str(value["column"])})
+    frame = _select(frames[ref], value.get("where"))
     column = frame[str(value["column"])]
     if agg == "distinct":
         return int(column.nunique(dropna=True))
@@ -333,7 +331,7 @@ def evaluate(check: Check, frames: Frames, codes: Codes | None = None) -> Outcom
     if check.type in ("group-count", "group-sum"):
         return _group(check, frames, codes or {})
 
-    frame = _select(frames[check.resource], s.get("where"), check.needs().get(check.resource))
+    frame = _select(frames[check.resource], s.get("where"))
 
     if check.type == "column-sum":
         total = _plain(frame[s["column"]].sum())
@@ -510,7 +508,7 @@ def _grouped(
     import pandas as pd
 
     base = frames[resource]
-    frame = _select(base, where, {*by, column} if column is not None else set(by))
+    frame = _select(base, where)
     factorized = codes.get(resource, {}).get(by[0]) if len(by) == 1 else None
     values = frame[column] if column is not None else None
     index = base.index
