@@ -85,13 +85,14 @@ def test_a_child_that_fails_is_replaced_by_this_process(
     assert dicts(Pending(package).result()) == expected
 
 
-def test_in_process_when_asked(
+def test_in_process_unless_asked_or_when_told(
     make_package: Callable[..., Path], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     path = broken_package(make_package)
-    with_child = validate_package(path).to_dict()
-    monkeypatch.setenv(IN_PROCESS_ENV, "1")
-    pending = Pending(load_package(path))
-    assert pending._child is None
+    package = load_package(path)
+    with_child = validate_package(path, child=True).to_dict()
+    assert Pending(package, child=False)._child is None
     assert validate_package(path).to_dict() == with_child
     assert any(i["layer"] == "descriptor" for i in with_child["issues"])
+    monkeypatch.setenv(IN_PROCESS_ENV, "1")
+    assert Pending(package)._child is None

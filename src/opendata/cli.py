@@ -108,7 +108,9 @@ def validate(
     from opendata.validate import validate_package
 
     try:
-        report = validate_package(descriptor, only=only, sources=sources, block_size=chunk_mb << 20)
+        report = validate_package(
+            descriptor, only=only, sources=sources, block_size=chunk_mb << 20, child=True
+        )
     except MemoryError:
         raise CouldNotRun(
             f"out of memory with chunks of {chunk_mb} MB",

@@ -105,10 +105,16 @@ def validate_package(
     only: str | None = None,
     sources: str | Path | None = None,
     block_size: int = DEFAULT_BLOCK_SIZE,
+    child: bool = False,
 ) -> Report:
-    """Validate a Data Package and return every finding; raises CouldNotRun when it cannot start."""
+    """Validate a Data Package and return every finding; raises CouldNotRun when it cannot start.
+
+    With `child`, frictionless's checks of the descriptor and schemas run in a child Python
+    process (see `opendata.verdicts`): the command line asks for it, to start faster; a program
+    calling this function gets them in its own process unless it asks too.
+    """
     package = load_package(source)
-    pending = Pending(package)
+    pending = Pending(package, child)
     try:
         return _validate(package, pending, only, sources, block_size)
     finally:

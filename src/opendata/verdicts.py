@@ -75,16 +75,17 @@ def _from_json(text: str, names: list[str]) -> Verdicts:
 
 
 class Pending:
-    """Verdicts being worked out by a child process; `result()` waits for them.
+    """Verdicts being worked out by a child process (when `child`); `result()` waits for them.
 
-    `result()` falls back to working them out here when the child could not start, failed, or
-    printed something that is not a complete answer for this package.
+    `result()` works them out here instead when no child was asked for or allowed, or when the
+    child could not start, failed, or printed something that is not a complete answer for this
+    package.
     """
 
-    def __init__(self, package: Package) -> None:
+    def __init__(self, package: Package, child: bool = True) -> None:
         self._package = package
         self._child: subprocess.Popen[bytes] | None = None
-        if os.environ.get(IN_PROCESS_ENV) == "1" or not sys.executable:
+        if not child or os.environ.get(IN_PROCESS_ENV) == "1" or not sys.executable:
             return
         root = str(Path(__file__).resolve().parent.parent)
         env = dict(os.environ)
