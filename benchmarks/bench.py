@@ -26,7 +26,8 @@ group-count of panel rows by code against counties.panel_rows). Three variants a
   errors they are skipped).
 
 Then, each in fresh subprocesses (wall time including interpreter start and imports; peak RSS
-from GNU ``/usr/bin/time``), median of 3 runs up to 1M rows and 1 run above:
+from GNU ``/usr/bin/time``); the floor and opendata's three runs are taken in turn, 5 times, and
+their medians reported; frictionless's median of 3 runs up to 1M rows and 1 run above:
 
 (a) the parse floor: ``pyarrow.csv.read_csv`` with explicit column types, on the *clean* file
     (typed readers stop at the first bad cell, so the floor cannot read the error file); its
@@ -462,6 +463,25 @@ def pin_source(into: Path, rev: str) -> str:
     return f"{commit} (pinned: its src/ exported with git archive)"
 
 
+TIMED_RUNS = 5  # of the floor and of opendata, at every size
+
+
+def interleaved(
+    commands: dict[str, tuple[list[str], Path | None]], repeats: int
+) -> tuple[dict[str, Run], dict[str, list[Run]]]:
+    """The median run of each command (by wall time) and all its runs, the commands taken in turn.
+
+    Taking them in turn (a, b, c, a, b, c, ...) lets a slow spell of the machine weigh on every
+    command alike, so their ratios hold even when absolute times drift between runs.
+    """
+    runs: dict[str, list[Run]] = {name: [] for name in commands}
+    for _ in range(repeats):
+        for name, (cmd, cwd) in commands.items():
+            runs[name].append(run(cmd, cwd))
+    medians = {name: sorted(rs, key=lambda r: r.wall)[repeats // 2] for name, rs in runs.items()}
+    return medians, runs
+
+
 def median_run(cmd: list[str], repeats: int, cwd: Path | None = None) -> tuple[Run, list[Run]]:
     """The run with the median wall time of `repeats` runs (and all runs)."""
     runs = [run(cmd, cwd) for _ in range(repeats)]
@@ -567,31 +587,35 @@ def bench_size(n: int, fl_max: int) -> tuple[Row, list[str]]:
     root, expected = dataset(n)
     panel = root / "errors" / "data" / "panel.csv"
     row = Row(n=n, file_mb=panel.stat().st_size / 2**20)
-    repeats = 3 if n <= 1_000_000 else 1
+    repeats = 3 if n <= 1_000_000 else 1  # frictionless's runs
     py = sys.executable
     me = str(Path(__file__).resolve())
     problems: list[str] = []
 
-    row.floor, runs = median_run(
-        [py, me, "--child-floor", str(root / "clean" / "data" / "panel.csv")], repeats
+    cli = str(BIN / "opendata")
+    validate = [cli, "validate", "--format", "json", "datapackage.json"]
+    medians, runs = interleaved(
+        {
+            "floor": ([py, me, "--child-floor", str(root / "clean" / "data" / "panel.csv")], None),
+            "errors": (validate, root / "errors"),
+            "clean": (validate, root / "clean"),
+            "streamable": (validate, root / "streamable"),
+        },
+        TIMED_RUNS,
     )
+    row.floor = medians["floor"]
     info = json.loads(row.floor.stdout)
     row.arrow_mb = info["nbytes"] / 2**20
-    row.floor_read = statistics.median(json.loads(r.stdout)["read"] for r in runs)
+    row.floor_read = statistics.median(json.loads(r.stdout)["read"] for r in runs["floor"])
     print(f"  floor         {row.floor.wall:7.2f} s {row.floor.rss_mb:8.0f} MB", flush=True)
 
-    cli = str(BIN / "opendata")
-    row.opendata, _ = median_run(
-        [cli, "validate", "--format", "json", "datapackage.json"], repeats, root / "errors"
-    )
+    row.opendata = medians["errors"]
     print(f"  opendata      {row.opendata.wall:7.2f} s {row.opendata.rss_mb:8.0f} MB", flush=True)
     got, other = opendata_triples(json.loads(row.opendata.stdout)["issues"])
     problems += diff("opendata CLI vs injected", got, expected)
     problems += [f"opendata CLI: unexpected issue {_brief(i)}" for i in other]
 
-    row.opendata_clean, _ = median_run(
-        [cli, "validate", "--format", "json", "datapackage.json"], repeats, root / "clean"
-    )
+    row.opendata_clean = medians["clean"]
     print(
         f"  opendata clean{row.opendata_clean.wall:7.2f} s {row.opendata_clean.rss_mb:8.0f} MB",
         flush=True,
@@ -601,9 +625,7 @@ def bench_size(n: int, fl_max: int) -> tuple[Row, list[str]]:
     skipped = [n for n in clean_report.get("notes", []) if "skipped" in n and "check" in n]
     problems += [f"opendata clean: {s}" for s in skipped]
 
-    row.opendata_stream, _ = median_run(
-        [cli, "validate", "--format", "json", "datapackage.json"], repeats, root / "streamable"
-    )
+    row.opendata_stream = medians["streamable"]
     print(
         f"  no-ragged     {row.opendata_stream.wall:7.2f} s {row.opendata_stream.rss_mb:8.0f} MB",
         flush=True,
@@ -894,7 +916,8 @@ def main() -> None:
     notes = [
         "",
         "Wall times include interpreter start and imports; peak RSS per process from GNU time.",
-        "Median of 3 fresh runs up to 1M rows, 1 run above. The floor reads the *clean* copy",
+        f"The floor and opendata: medians of {TIMED_RUNS} fresh runs, the four commands taken in "
+        "turn; frictionless: median of 3 up to 1M rows, 1 run above. The floor reads the *clean* copy",
         "(typed readers stop at the first bad cell); opendata and frictionless read the copy with",
         f"{PER_KIND} errors of each of {len(KINDS)} kinds; 'opendata clean' validates the clean",
         "copy, where the package checks run (on the error copy they are skipped). 'no-ragged' is",

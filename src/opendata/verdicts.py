@@ -85,6 +85,7 @@ class Pending:
     def __init__(self, package: Package, child: bool = True) -> None:
         self._package = package
         self._child: subprocess.Popen[bytes] | None = None
+        self._cancelled = False
         if not child or os.environ.get(IN_PROCESS_ENV) == "1" or not sys.executable:
             return
         root = str(Path(__file__).resolve().parent.parent)
@@ -104,6 +105,8 @@ class Pending:
     def result(self) -> Verdicts:
         if self._child is not None:
             out, _ = self._child.communicate()
+            if self._cancelled:  # nobody waits for the answer any more: do not work it out
+                return [], {}
             if self._child.returncode == 0:
                 try:
                     return _from_json(
@@ -116,6 +119,7 @@ class Pending:
     def cancel(self) -> None:
         """Stop the child if it is still running (the caller no longer needs its answer)."""
         if self._child is not None and self._child.poll() is None:
+            self._cancelled = True
             self._child.kill()
             self._child.wait()
 
