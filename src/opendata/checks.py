@@ -248,6 +248,19 @@ def _select(frame: pd.DataFrame, where: Any) -> pd.DataFrame:
     return frame[mask]
 
 
+def _column(frame: pd.DataFrame, where: Any, column: str) -> pd.Series:
+    """One column of the rows `where` keeps: filtering one column, not the whole frame."""
+    import pandas as pd
+
+    values = frame[column]
+    if not where:
+        return values
+    mask = compiled(str(where)).evaluate(frame)
+    if isinstance(mask, pd.Series):
+        return values[mask]
+    return values if mask else values.iloc[:0]
+
+
 def _count(frame: pd.DataFrame, where: Any) -> int:
     """How many rows `where` keeps (all when it is empty), without copying them."""
     import pandas as pd
@@ -268,8 +281,7 @@ def _number(value: Any, frames: Frames, default_resource: str) -> Any:
     agg = value.get("aggregate", "sum")
     if agg == "count":
         return _count(frames[ref], value.get("where"))
-    frame = _select(frames[ref], value.get("where"))
-    column = frame[str(value["column"])]
+    column = _column(frames[ref], value.get("where"), str(value["column"]))
     if agg == "distinct":
         return int(column.nunique(dropna=True))
     result = getattr(column, agg)()
@@ -331,12 +343,15 @@ def evaluate(check: Check, frames: Frames, codes: Codes | None = None) -> Outcom
     if check.type in ("group-count", "group-sum"):
         return _group(check, frames, codes or {})
 
-    frame = _select(frames[check.resource], s.get("where"))
-
     if check.type == "column-sum":
-        total = _plain(frame[s["column"]].sum())
+        total = _plain(_column(frames[check.resource], s.get("where"), s["column"]).sum())
         target = _number(s["equals"], frames, check.resource)
         return Outcome(_close(total, target, tol), expected=target, actual=total)
+
+    if check.type == "values":
+        return _values(check, _column(frames[check.resource], s.get("where"), s["column"]))
+
+    frame = _select(frames[check.resource], s.get("where"))
 
     if check.type == "distinct-count":
         cols = _as_list(s["column"])
@@ -434,30 +449,6 @@ def evaluate(check: Check, frames: Frames, codes: Codes | None = None) -> Outcom
             )
         return Outcome(_close(value, target, tol), expected=target, actual=_plain(value))
 
-    if check.type == "values":
-        col = frame[s["column"]].dropna()
-        actual_set = {_plain(v) for v in col.tolist()}
-        if "equals" in s:
-            want = {_plain(v) for v in s["equals"]}
-            ok = actual_set == want
-        elif "subset-of" in s:
-            want = {_plain(v) for v in s["subset-of"]}
-            ok = actual_set <= want
-        else:
-            want = {_plain(v) for v in s["superset-of"]}
-            ok = actual_set >= want
-        return Outcome(
-            ok,
-            expected=sorted(want, key=str),
-            actual=sorted(actual_set, key=str),
-            groups=[
-                {
-                    "missing": sorted(want - actual_set, key=str),
-                    "unexpected": sorted(actual_set - want, key=str),
-                }
-            ],
-        )
-
     if check.type == "consistent":
         keys = _as_list(s["key"])
         col = s["column"]
@@ -477,6 +468,32 @@ def evaluate(check: Check, frames: Frames, codes: Codes | None = None) -> Outcom
         return Outcome(not bad.any(), failing_rows=bad)
 
     raise CheckDefinitionError(f"unknown check type {check.type}")  # pragma: no cover
+
+
+def _values(check: Check, column: pd.Series) -> Outcome:
+    """The `values` check: the set of a column's values against the declared set."""
+    s = check.spec
+    actual_set = {_plain(v) for v in column.dropna().unique().tolist()}
+    if "equals" in s:
+        want = {_plain(v) for v in s["equals"]}
+        ok = actual_set == want
+    elif "subset-of" in s:
+        want = {_plain(v) for v in s["subset-of"]}
+        ok = actual_set <= want
+    else:
+        want = {_plain(v) for v in s["superset-of"]}
+        ok = actual_set >= want
+    return Outcome(
+        ok,
+        expected=sorted(want, key=str),
+        actual=sorted(actual_set, key=str),
+        groups=[
+            {
+                "missing": sorted(want - actual_set, key=str),
+                "unexpected": sorted(actual_set - want, key=str),
+            }
+        ],
+    )
 
 
 def _prev_details(
