@@ -857,32 +857,29 @@ def check_schema(resource: Resource) -> list[Issue]:
         )
         for err in Schema.validate_descriptor(resource.schema).errors
     ]
-    if not issues:
-        for f in resource.fields:
-            pattern = f.constraints.get("pattern")
-            if pattern is not None and not _compiles(pattern):
-                issues.append(
-                    Issue(
-                        code="field-error",
-                        layer="descriptor",
-                        resource=resource.name,
-                        path=where,
-                        field=f.name,
-                        message=f"invalid schema: pattern {pattern!r} of field {f.name!r} is "
-                        "not a regular expression",
-                    )
+    if issues:
+        return issues
+
+    def field_error(name: str, problem: str) -> Issue:
+        return Issue(
+            code="field-error",
+            layer="descriptor",
+            resource=resource.name,
+            path=where,
+            field=name,
+            message=f"invalid schema: {problem}",
+        )
+
+    for f in resource.fields:
+        pattern = f.constraints.get("pattern")
+        if pattern is not None and not _compiles(pattern):
+            issues.append(
+                field_error(
+                    f.name, f"pattern {pattern!r} of field {f.name!r} is not a regular expression"
                 )
-            if f.type not in KNOWN_TYPES:
-                issues.append(
-                    Issue(
-                        code="field-error",
-                        layer="descriptor",
-                        resource=resource.name,
-                        path=where,
-                        field=f.name,
-                        message=f"invalid schema: field type {f.type!r} is not supported",
-                    )
-                )
+            )
+        if f.type not in KNOWN_TYPES:
+            issues.append(field_error(f.name, f"field type {f.type!r} is not supported"))
     return issues
 
 
