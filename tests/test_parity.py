@@ -52,6 +52,23 @@ CHILD: dict[str, Any] = {
     "foreignKeys": [{"fields": ["code"], "reference": {"resource": "parent", "fields": ["code"]}}],
 }
 
+# Text codes compared as numbers when they are digits of one width (see structural._digits):
+# leading zeros, signs, other widths, non-ASCII digits and nulls must still compare as text.
+CODES = (
+    "code,label\n110101,a\n110102,b\n+11010,c\n011010,d\n110102,e\n١١٠١٠١,f\n",
+    {
+        "fields": [
+            {"name": "code", "type": "string", "constraints": {"unique": True}},
+            {"name": "label"},
+        ],
+        "primaryKey": ["code"],
+    },
+)
+CODED: dict[str, Any] = {
+    "fields": [{"name": "code", "type": "string"}, {"name": "v"}],
+    "foreignKeys": [{"fields": ["code"], "reference": {"resource": "codes", "fields": ["code"]}}],
+}
+
 # id, a patterned name and a bounded number: for files with ragged records.
 RAGGED: dict[str, Any] = {
     "fields": [
@@ -78,6 +95,14 @@ FIXTURES: dict[str, dict[str, tuple[str, dict[str, Any]]]] = {
         )
     },
     "foreign-key": {"parent": PARENT, "child": ("code,v\n11,a\n13,b\n,c\n12,d\n14,e\n", CHILD)},
+    "digit-codes": {
+        "codes": CODES,
+        "child": (
+            "code,v\n110101,a\n11010,b\n+11010,c\n011010,d\n11010,e\n110103,f\n"
+            "١١٠١٠١,g\n١١٠١٠٢,h\n,i\n0110101,j\n",
+            CODED,
+        ),
+    },
     "quoted-newline": {"t": ('id,name,v\n1,"a\nb",5\n2,ab,50\n', S)},
     "number-spellings": {
         "t": (

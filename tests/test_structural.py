@@ -287,3 +287,51 @@ def test_repeated_keys_match_a_plain_python_count(seed: int) -> None:
             seen[key] = pos
     assert sorted(zip(dups.tolist(), firsts.tolist(), strict=True)) == expected
     assert expected or spread > n
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_text_codes_compare_as_text(seed: int) -> None:
+    # Digit strings of one width are compared as numbers; mixed in are the values that must not
+    # be: other widths, leading zeros and signs that a number would hide, non-ASCII digits,
+    # letters and nulls. Repeats and lookups must match plain Python's string comparisons.
+    import numpy as np
+    import pyarrow as pa
+
+    from opendata.structural import _codes, _duplicates, _known
+
+    rng = np.random.default_rng(seed)
+    odd = ["12", "0012", "+123", "-123", "١٢٣٤", "１２３４", "12a4", "", " 123"]
+    spread = [60, 10**4][seed % 2]
+
+    def values(n: int, nulls: bool) -> list[str | None]:
+        out: list[str | None] = []
+        for _ in range(n):
+            r = rng.random()
+            if nulls and r < 0.1:
+                out.append(None)
+            elif r < 0.3:
+                out.append(str(rng.choice(odd)))
+            else:
+                out.append(f"{int(rng.integers(0, spread)):04d}")
+        return out
+
+    column = values(2000, nulls=True)
+    arr = pa.array(column, pa.string())
+    eligible = arr.is_valid().to_numpy(zero_copy_only=False)
+    dups, firsts = _duplicates(_codes([arr]), eligible)
+    seen: dict[str, int] = {}
+    expected = []
+    for pos, value in enumerate(column):
+        if value is None:
+            continue
+        if value in seen:
+            expected.append((pos, seen[value]))
+        else:
+            seen[value] = pos
+    assert sorted(zip(dups.tolist(), firsts.tolist(), strict=True)) == expected
+
+    reference = [v for v in values(300, nulls=False) if v is not None]
+    distinct = sorted({v for v in column if v is not None})
+    known = _known(pa.array(distinct, pa.string()), pa.array(reference, pa.string()))
+    assert known.tolist() == [v in set(reference) for v in distinct]
+    assert any(known) and not all(known)

@@ -761,13 +761,19 @@ def encoded_columns(expected: list[Field], resource: Resource) -> set[int]:
     """Text columns worth reading dictionary-encoded: their values repeat or are looked up.
 
     Key columns are hashed anyway (the dictionary is the hash), and constraints, dates and
-    foreign-key lookups then run once per distinct value instead of once per cell.
+    foreign-key lookups then run once per distinct value instead of once per cell. A column
+    whose values must all differ (unique, or the whole primary key) is the exception: its
+    dictionary would be as long as the column, and joining the chunks' dictionaries hashes
+    every value a second time, so it is read as plain text and hashed once, by the key check.
     """
     keys = set(resource.primary_key)
     keys |= {n for fk in resource.foreign_keys for n in fk["fields"]}
+    distinct = set(resource.primary_key) if len(resource.primary_key) == 1 else set()
     out = set()
     for i, f in enumerate(expected):
         c = f.constraints
+        if f.name in distinct or c.get("unique"):
+            continue
         if f.type == "string" and f.format == "default":
             if f.name in keys or c.get("unique") or "pattern" in c or "enum" in c:
                 out.add(i)
@@ -1229,8 +1235,9 @@ def _column_codes(arr: pa.Array) -> tuple[np.ndarray, int]:
     if pa.types.is_integer(arr.type) and len(arr):
         bounds = pc.min_max(arr).as_py()
         low, high = bounds["min"], bounds["max"]
-        if low is not None and high - low < max(len(arr), 1 << 16):
-            # A narrow range (years, small counts): the offset is the code, no hashing.
+        if low is not None and high - low < max(2 * len(arr), 1 << 16):
+            # A narrow range (years, small counts, most codes): the offset is the code, no
+            # hashing. Codes then leave gaps, at most one per row: counting them stays cheap.
             size = high - low + 2
             # The values buffer as it is (null slots hold anything), then nulls get their code.
             width = arr.type.bit_width // 8
@@ -1245,8 +1252,65 @@ def _column_codes(arr: pa.Array) -> tuple[np.ndarray, int]:
     if pa.types.is_floating(arr.type):
         # Arrow hashes -0.0 and 0.0 apart; frictionless compares numbers by value.
         arr = pc.add(arr, 0.0)
+    digits = _digits(arr)
+    if digits is not None:
+        ints, shaped = digits
+        if shaped.all():
+            return _column_codes(pa.array(ints))
+        if shaped.any():
+            # Codes for the digit strings, then codes above them for the few other values.
+            codes, size = _column_codes(pa.array(ints[shaped]))
+            other = pc.dictionary_encode(arr.filter(pa.array(~shaped)), null_encoding="encode")
+            out = np.empty(len(arr), dtype=np.int64)
+            out[shaped] = codes
+            out[~shaped] = other.indices.to_numpy(zero_copy_only=False).astype(np.int64) + size
+            return out, size + len(other.dictionary) + 1
     enc = pc.dictionary_encode(arr, null_encoding="encode")
     return enc.indices.to_numpy(zero_copy_only=False), len(enc.dictionary) + 1
+
+
+def _digits(arr: pa.Array, width: int | None = None) -> tuple[np.ndarray, np.ndarray] | None:
+    """A text column's values as integers where they are `width` ASCII digits, and where they are.
+
+    Among strings of one length made of digits, the number tells them apart, and hashing or
+    counting integers is many times faster than hashing text: codes such as division codes
+    take this path. `width` defaults to the first value's length; None when the column is not
+    plain text or that width is not 1 to 18 digits. Other values (and nulls) are not shaped.
+    """
+    import numpy as np
+    import pyarrow as pa
+
+    n = len(arr)
+    if arr.type != pa.string() or not n or arr.null_count == n:
+        return None
+    validity, offsets_buf, data_buf = arr.buffers()
+    offsets = np.frombuffer(offsets_buf, dtype=np.int32, count=n + 1, offset=arr.offset * 4)
+    lengths = np.diff(offsets)
+    if width is None:
+        first = 0 if validity is None else int(np.argmax(arr.is_valid().to_numpy(False)))
+        width = int(lengths[first])
+    if not 1 <= width <= 18 or data_buf is None:
+        return None
+    data = np.frombuffer(data_buf, dtype=np.uint8)
+    begin, end = int(offsets[0]), int(offsets[-1])
+    if validity is None and end - begin == width * n and bool((lengths == width).all()):
+        # The common case: every value has the width, so the bytes are an n-by-width matrix.
+        matrix = data[begin:end].reshape(n, width)
+        columns = [matrix[:, k] for k in range(width)]
+        shaped = np.ones(n, dtype=bool)
+    else:
+        shaped = lengths == width
+        if validity is not None:
+            shaped &= arr.is_valid().to_numpy(zero_copy_only=False)
+        starts = np.minimum(offsets[:-1], max(len(data) - width, 0))
+        columns = [data[starts + k] for k in range(width)]
+    ints = np.zeros(n, dtype=np.int64)
+    for column in columns:
+        digit = column - np.uint8(48)  # bytes below '0' wrap around to large values
+        shaped &= digit < 10
+        ints *= 10
+        ints += digit
+    return ints, shaped
 
 
 def _duplicates(codes: np.ndarray, eligible: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -1401,13 +1465,48 @@ def _unmatched(keys: list[pa.Array], reference: list[pa.Array]) -> np.ndarray:
     if len(pairs) == 1 and pa.types.is_dictionary(pairs[0][0].type):
         # One lookup per distinct value, spread to the rows by their indices.
         mine, theirs = pairs[0]
-        known = pc.is_in(mine.dictionary, value_set=theirs.filter(pa.array(~ref_all_null)))
+        theirs = theirs.filter(pa.array(~ref_all_null))
+        known = pa.array(_known(mine.dictionary, theirs))
         found = pc.fill_null(pc.take(known, mine.indices), False)
         return ~found.to_numpy(zero_copy_only=False) & ~all_null
     joined = [pa.concat_arrays([_decoded(mine), _decoded(theirs)]) for mine, theirs in pairs]
     codes = _codes(joined)
     ref_codes = codes[n:][~ref_all_null]
     return ~np.isin(codes[:n], ref_codes) & ~all_null
+
+
+def _known(values: pa.Array, reference: pa.Array) -> np.ndarray:
+    """Which of the values occur in the reference (neither holds nulls), as a numpy mask.
+
+    Digit codes of the reference's width are compared as numbers (a lookup table when they
+    are short); only the values of another shape are hashed as text, against the reference's
+    values of another shape, the only ones they can equal.
+    """
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    theirs = _digits(reference)
+    mine = _digits(values, int(pc.binary_length(reference[0]).as_py())) if theirs else None
+    if theirs is None or mine is None:
+        return pc.is_in(values, value_set=reference).to_numpy(zero_copy_only=False)
+    (their_ints, their_shaped), (my_ints, my_shaped) = theirs, mine
+    known = np.zeros(len(values), dtype=bool)
+    their_ints = their_ints[their_shaped]
+    if len(their_ints) and int(their_ints.max()) < 1 << 26:
+        table = np.zeros(int(their_ints.max()) + 1, dtype=bool)
+        table[their_ints] = True
+        mine_ints = my_ints[my_shaped]
+        known[my_shaped] = table[np.minimum(mine_ints, len(table) - 1)] & (mine_ints < len(table))
+    else:
+        known[my_shaped] = np.isin(my_ints[my_shaped], their_ints)
+    other = ~my_shaped
+    if other.any():
+        rest = reference.filter(pa.array(~their_shaped))
+        known[other] = pc.is_in(values.filter(pa.array(other)), value_set=rest).to_numpy(
+            zero_copy_only=False
+        )
+    return known
 
 
 def _decoded(arr: pa.Array) -> pa.Array:
