@@ -18,6 +18,9 @@ F = TypeVar("F", bound=Callable[..., Any])
 # for a command that reads files chunk by chunk that delay is only peak memory (about 100 MB of
 # 650 at 5 million rows, measured). Set before pyarrow loads; the user's own setting wins.
 os.environ.setdefault("MIMALLOC_PURGE_DELAY", "0")
+# numpy's OpenBLAS starts a thread per core when it loads, and they spin for a while: about
+# 0.13 s of CPU taken from the reader on a two-core machine (measured), for no matrix algebra.
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 
 def handle_errors(func: F) -> F:
