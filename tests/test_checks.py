@@ -169,30 +169,50 @@ def test_row_check_with_where_reports_the_right_rows(make_package: Callable[...,
     assert (issue.line, issue.details) == (5, {"previous": 436, "actual": 400})
 
 
-def _group_outcomes(make_package: Callable[..., Path], checks: list[dict[str, Any]]) -> None:
-    """Each group check's outcome by dictionary codes equals the outcome pandas groups."""
+def _group_outcomes(
+    make_package: Callable[..., Path],
+    checks: list[dict[str, Any]],
+    digits: bool = False,
+    unique: bool = False,
+) -> None:
+    """Each group check's outcome by dictionary codes equals the outcome pandas groups.
+
+    With `digits` the keys are digit codes; with `unique` the other table's key is declared
+    unique, so it is read as plain text and encoded for grouping (digit codes without hashing).
+    """
     from opendata.checks import evaluate, parse_check
     from opendata.package import load_package
     from opendata.semantic import factorized, to_frame
     from opendata.structural import validate_table
 
-    key = {"name": "k", "type": "string", "constraints": {"pattern": "[a-z]*"}}
+    def code(letter: str) -> str:
+        return f"{ord(letter) * 7:04d}" if digits else letter
+
+    key = {"name": "k", "type": "string", "constraints": {"pattern": "[a-z0-9]*"}}
     rows = ["k,n,x"] + [
-        f"{'' if i % 11 == 0 else chr(97 + i % 7)},{'' if i % 13 == 0 else i % 5},{i / 3}"
+        f"{'' if i % 11 == 0 else code(chr(97 + i % 7))},{'' if i % 13 == 0 else i % 5},{i / 3}"
         for i in range(200)
     ]
-    other = ["k,total,rows"] + [f"{c},{10 * j},{j}" for j, c in enumerate("abcdeghz")] + [",3,4"]
+    other = ["k,total,rows"] + [f"{code(c)},{10 * j},{j}" for j, c in enumerate("abcdeghz")]
+    if not (digits and unique):  # a null key, which takes the digit codes off their fast path
+        other.append(",3,4")
+    other_key = {**key, "constraints": {**key["constraints"], "unique": True}} if unique else key
     schema = {"fields": [key, {"name": "n", "type": "integer"}, {"name": "x", "type": "number"}]}
     other_schema = {
-        "fields": [key, {"name": "total", "type": "integer"}, {"name": "rows", "type": "integer"}]
+        "fields": [
+            other_key,
+            {"name": "total", "type": "integer"},
+            {"name": "rows", "type": "integer"},
+        ]
     }
     path = make_package(
         {"t": ("\n".join(rows) + "\n", schema), "o": ("\n".join(other) + "\n", other_schema)}
     )
     package = load_package(path)
     tables = {n: validate_table(package.get(n)).table for n in ("t", "o")}
+    assert tables["o"].column("k").type == ("string" if unique else tables["t"].column("k").type)
     frames = {n: to_frame(t) for n, t in tables.items()}
-    codes = {n: factorized(t) for n, t in tables.items()}
+    codes = {n: factorized(t, frozenset({"k"})) for n, t in tables.items()}
     assert set(codes["t"]) == {"k"} and set(codes["o"]) == {"k"}
     without_keys = {n: to_frame(t.drop_columns(["k"])) for n, t in tables.items()}
     for raw in checks:
@@ -206,7 +226,12 @@ def _group_outcomes(make_package: Callable[..., Path], checks: list[dict[str, An
         assert fast.groups, raw["id"]  # the data are made to fail each check somewhere
 
 
-def test_group_checks_by_code_equal_pandas_grouping(make_package: Callable[..., Path]) -> None:
+@pytest.mark.parametrize(
+    ("digits", "unique"), [(False, False), (True, False), (False, True), (True, True)]
+)
+def test_group_checks_by_code_equal_pandas_grouping(
+    make_package: Callable[..., Path], digits: bool, unique: bool
+) -> None:
     against = {"resource": "o", "key": ["k"], "column": "rows"}
     _group_outcomes(
         make_package,
@@ -234,6 +259,8 @@ def test_group_checks_by_code_equal_pandas_grouping(make_package: Callable[..., 
                 "against": {"resource": "o", "key": ["k"], "column": "total"},
             },
         ],
+        digits=digits,
+        unique=unique,
     )
 
 

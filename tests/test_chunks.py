@@ -84,6 +84,49 @@ def test_typed_reading_falls_back_per_chunk(make_package: Callable[..., Path]) -
     assert located(path, block_size=512) == expected
 
 
+def test_only_columns_with_a_bad_cell_are_read_as_text_afterwards(
+    make_package: Callable[..., Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A bad number early, a bad boolean later: each demotes its own column, from its chunk on;
+    # the other typed columns of a chunk read as text are converted there and stay typed.
+    from opendata import structural
+
+    schema = {
+        "fields": [
+            {"name": "id", "type": "integer"},
+            {"name": "v", "type": "number", "constraints": {"maximum": 8}},
+            {"name": "b", "type": "boolean"},
+            {"name": "n", "type": "integer", "constraints": {"minimum": 1}},
+        ],
+        "primaryKey": ["id"],
+    }
+    lines = [f"{i},{i % 10},{'true' if i % 2 else 'false'},{i % 7}" for i in range(1, 600)]
+    lines[99] = "100,x,true,3"
+    lines[399] = "400,1,maybe,3"
+    path = make_package({"t": ("id,v,b,n\n" + "\n".join(lines) + "\n", schema)})
+    demoted: list[set[int]] = []
+    promote = structural._Reader._promote
+
+    def spy(reader: Any, blocks: Any) -> Any:
+        out = promote(reader, blocks)
+        demoted.append(set(reader.demoted))
+        return out
+
+    monkeypatch.setattr(structural._Reader, "_promote", spy)
+    whole = located(path)
+    assert demoted == [{1, 2}]  # one chunk, holding both bad cells
+    demoted.clear()
+    assert located(path, block_size=2048) == whole
+    assert demoted == [{1}, {1, 2}]  # the boolean's chunk is read typed until its bad cell
+    assert {(r, f, c) for r, _, f, c, _ in whole if c == "type-error"} == {
+        (101, "v", "type-error"),
+        (401, "b", "type-error"),
+    }
+    # Constraints of the columns converted after a text read are still checked in every chunk.
+    assert sum(1 for *_, c, rule in whole if rule == "constraint:maximum") == 60
+    assert sum(1 for *_, c, rule in whole if rule == "constraint:minimum") == len(lines) // 7
+
+
 def test_gbk_file_in_chunks(tmp_path: Path) -> None:
     from tests.conftest import write_package
 

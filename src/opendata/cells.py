@@ -302,6 +302,35 @@ def parse_column(field: Field, column: pa.Array, missing_values: list[str]) -> P
         # Converted while reading (integers, numbers, booleans): nulls are the missing cells.
         missing = pc.is_null(column)
         return Parsed(column, missing, pc.and_(pc.is_valid(column), pa.scalar(False)))
+    text, missing = _present(column, missing_values)
+
+    if field.type in ("string", "any") and field.format in ("default", "any", "binary", "wkt"):
+        return Parsed(text, missing, pc.and_(pc.invert(missing), pa.scalar(False)))
+
+    # pyarrow casts 0x1F to 31; frictionless (Python's int) rejects it.
+    hex_free = field.type != "integer" or not _may_hold_x(text)
+    fast = _fast_cast(field, text, target, hex_free)
+    if fast is not None:
+        return Parsed(fast, missing, pc.and_(pc.invert(missing), pa.scalar(False)))
+    return _parse_with_residue(field, text, missing, target, hex_free)
+
+
+def convert_plain(field: Field, column: pa.Array, missing_values: list[str]) -> pa.Array | None:
+    """A text column in its field's type when every present cell has a plain spelling; else None.
+
+    Missing cells become null. This is what `parse_column` gives for such a column, and what
+    pyarrow's typed reader gives for one of the columns `typed_columns` lets it convert.
+    """
+    text, _missing = _present(column, missing_values)
+    hex_free = field.type != "integer" or not _may_hold_x(text)
+    return _fast_cast(field, text, arrow_type(field), hex_free)
+
+
+def _present(column: pa.Array, missing_values: list[str]) -> tuple[pa.Array, pa.Array]:
+    """The text with its missing cells null, and the mask of missing cells."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
     if missing_values == [""]:
         # The common case: a length test is much cheaper than a hash lookup per cell.
         missing = pc.fill_null(pc.equal(pc.binary_length(column), 0), True)
@@ -313,16 +342,7 @@ def parse_column(field: Field, column: pa.Array, missing_values: list[str]) -> P
         missing = pc.is_null(column)
     any_missing = pc.any(missing).as_py() or False
     text = pc.if_else(missing, pa.scalar(None, pa.string()), column) if any_missing else column
-
-    if field.type in ("string", "any") and field.format in ("default", "any", "binary", "wkt"):
-        return Parsed(text, missing, pc.and_(pc.invert(missing), pa.scalar(False)))
-
-    # pyarrow casts 0x1F to 31; frictionless (Python's int) rejects it.
-    hex_free = field.type != "integer" or not _may_hold_x(text)
-    fast = _fast_cast(field, text, target, hex_free)
-    if fast is not None:
-        return Parsed(fast, missing, pc.and_(pc.invert(missing), pa.scalar(False)))
-    return _parse_with_residue(field, text, missing, target, hex_free)
+    return text, missing
 
 
 def _parse_encoded(field: Field, column: pa.Array, missing_values: list[str]) -> Parsed:

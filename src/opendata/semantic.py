@@ -36,11 +36,14 @@ def to_frame(table: pa.Table, rows: int | None = None) -> pd.DataFrame:
     return decoded(table).to_pandas(types_mapper=mapping.get)
 
 
-def factorized(table: pa.Table) -> dict[str, tuple[np.ndarray, pd.Index]]:
+def factorized(
+    table: pa.Table, keys: frozenset[str] = frozenset()
+) -> dict[str, tuple[np.ndarray, pd.Index]]:
     """The dictionary-encoded columns' codes (-1 for null) and distinct values, for grouping.
 
-    The values are a pandas Index of the dtype `to_frame` gives the column, so that groups
-    found by code align with groups pandas finds in other tables.
+    Text columns named in `keys` that were read plain (key columns whose values all differ)
+    are encoded here. The values are a pandas Index of the dtype `to_frame` gives the column,
+    so that groups found by code align with groups pandas finds in other tables.
     """
     import pandas as pd
     import pyarrow as pa
@@ -48,6 +51,8 @@ def factorized(table: pa.Table) -> dict[str, tuple[np.ndarray, pd.Index]]:
 
     out = {}
     for name, column in zip(table.column_names, table.columns, strict=True):
+        if name in keys and pa.types.is_string(column.type):
+            column = _encoded(column)
         if not pa.types.is_dictionary(column.type):
             continue
         array = column.combine_chunks() if isinstance(column, pa.ChunkedArray) else column
@@ -59,6 +64,24 @@ def factorized(table: pa.Table) -> dict[str, tuple[np.ndarray, pd.Index]]:
         values = array.dictionary.to_pandas(types_mapper={pa.string(): pd.StringDtype()}.get)
         out[name] = (indices.to_numpy(zero_copy_only=False), pd.Index(values))
     return out
+
+
+def _encoded(column: pa.Array | pa.ChunkedArray) -> pa.Array:
+    """A plain text column dictionary-encoded; digit codes of one width without hashing text."""
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    from opendata.structural import _digits
+
+    array = column.combine_chunks() if isinstance(column, pa.ChunkedArray) else column
+    digits = _digits(array)
+    if digits is None or not digits[1].all():
+        return pc.dictionary_encode(array)
+    _, first, inverse = np.unique(digits[0], return_index=True, return_inverse=True)
+    return pa.DictionaryArray.from_arrays(
+        pa.array(inverse.ravel().astype(np.int32)), array.take(pa.array(first))
+    )
 
 
 def _rows_of(frame: pd.DataFrame) -> pd.DataFrame:

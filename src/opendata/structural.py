@@ -201,7 +201,9 @@ class _Reader:
         self.missing_values: list[str] = [""]
         self.chunks_read = 0
         self.serial_chunks = 0  # chunks parsed again without threads to place ragged records
-        self.typed_missed = False  # whether a chunk failed to read typed
+        # Typed columns read as text from now on: a cell of theirs did not convert.
+        self.demoted: set[int] = set()
+        self.fields: list[Field] = []  # the schema's field for each column (for `demoted`)
 
     def csv_kwargs(self) -> dict[str, Any]:
         """The dialect as keyword arguments of Python's csv module."""
@@ -287,7 +289,7 @@ class _Reader:
         encoded = pa.dictionary(pa.int32(), pa.string())
         types = {i: (encoded if i in self.encoded else text) for i in range(len(names))}
         if typed:
-            types.update(self.typed)
+            types.update(self._typed_now())
         convert = pcsv.ConvertOptions(
             column_types={n: types[i] for i, n in enumerate(names)},
             strings_can_be_null=False,
@@ -297,6 +299,30 @@ class _Reader:
             false_values=self.false_values or ["false"],
         )
         return read, parse, convert
+
+    def _typed_now(self) -> dict[int, pa.DataType]:
+        """The columns pyarrow converts while reading, except those demoted to text."""
+        return {i: t for i, t in self.typed.items() if i not in self.demoted}
+
+    def _promote(self, blocks: list[list[pa.Array]]) -> list[list[pa.Array]]:
+        """A chunk read as text: its typed columns converted where every cell allows it.
+
+        A column whose cells all convert becomes typed here (the checks then take it as read
+        typed); one with a cell that does not stays text, for the checks to find that cell, and
+        is read as text from now on. So one bad cell costs its own column's conversion, not a
+        text read of every typed column in the rest of the file.
+        """
+        from opendata.cells import convert_plain
+
+        for i in self._typed_now():
+            field = self.fields[i]
+            converted = [convert_plain(field, b[i], self.missing_values) for b in blocks]
+            if any(c is None for c in converted):
+                self.demoted.add(i)
+                continue
+            for block, column in zip(blocks, converted, strict=True):
+                block[i] = column
+        return blocks
 
     def _parse_block(self) -> int:
         """pyarrow's block: a quarter of a chunk (two per core), measured fastest; small chunks whole."""
@@ -354,8 +380,8 @@ class _Reader:
         import pyarrow as pa
 
         skip = self.header_lines if first else 0
-        typed = bool(self.typed) and not self.typed_missed
-        if typed and any(t == pa.int64() for t in self.typed.values()):
+        typed = bool(self._typed_now())
+        if typed and any(t == pa.int64() for t in self._typed_now().values()):
             # pyarrow reads 0x1F as 31; frictionless (Python's int) rejects it. Looking for the
             # single byte first is much faster, and most files hold no x at all.
             raw = data.obj if isinstance(data.obj, bytearray) else bytes(data)
@@ -370,9 +396,8 @@ class _Reader:
             try:
                 table, ragged = self._read(data, attempt_typed, skip)
             except _TypedMiss:
-                # A failed typed parse costs a whole parse: once a chunk has a cell that does
-                # not convert, the file's later chunks are read as text straight away.
-                self.typed_missed = True
+                # A failed typed parse costs a whole parse: the chunk is read as text, and the
+                # columns holding a cell that does not convert are read as text from now on.
                 continue
             if table is None and not ragged:
                 return [], row, line
@@ -381,6 +406,8 @@ class _Reader:
                 break  # ragged records whose place is unknown: parse the chunk serially
             # One batch per parsing block: no copy here; tables are concatenated once, at the end.
             blocks = [list(b.columns) for b in table.to_batches()] if table is not None else []
+            if not attempt_typed and self._typed_now():
+                blocks = self._promote(blocks)
             return self._merge_all(blocks, located, row, line, row - (skip + 1))
         self.serial_chunks += 1
         return self._serial(data, skip, row, line)
@@ -1336,9 +1363,14 @@ def _duplicates(codes: np.ndarray, eligible: np.ndarray) -> tuple[np.ndarray, np
     # The common case, no repeats, is settled by counting (codes in a narrow range) or by a
     # plain sort; only the rows whose key repeats are then ordered to find first occurrences.
     if top < 4 * len(codes) + (1 << 16):
-        counts = np.bincount(codes, minlength=top + 1)
-        if int(counts.max()) <= 1:
+        # A byte per possible code first: as many codes seen as rows means no repeats, for a
+        # tenth of the memory that counting takes (fresh pages cost more than the pass).
+        seen = np.zeros(top + 1, dtype=bool)
+        seen[codes] = True
+        if int(np.count_nonzero(seen)) == len(codes):
             return empty, empty
+        del seen
+        counts = np.bincount(codes, minlength=top + 1)
         repeated = (counts > 1)[codes]  # a gather of booleans: no row-sized integer temporary
         del counts
     else:
@@ -1673,6 +1705,7 @@ def _read_table(
             expected, reader.missing_values
         )
         reader.encoded = encoded_columns(expected, resource)
+        reader.fields = expected
         _scan(found, reader, reader.chunks(), expected, resource, keep, references, result)
     except _BadEncoding:
         line, offset = find_bad_bytes(path, "utf-8" if reader.utf8 else reader.encoding)

@@ -238,7 +238,8 @@ def _run_semantic(
     if not runnable:
         return
     names = {n for c in runnable for n in c.needs()}
-    codes = {n: factorized(tables[n]) for n in names}
+    keys = {key for c in runnable for key in c.group_keys()}
+    codes = {n: factorized(tables[n], frozenset(c for r, c in keys if r == n)) for n in names}
     coded_only = _coded_only(runnable)
     frames = {
         n: to_frame(
