@@ -103,6 +103,26 @@ FIXTURES: dict[str, dict[str, tuple[str, dict[str, Any]]]] = {
             CODED,
         ),
     },
+    # Columns without a vectorised parser (group characters, year-months, times): every cell is
+    # decided in Python, once per distinct value (more than 4,096 cells take the hashing path).
+    "many-cells-parsed-one-by-one": {
+        "t": (
+            "i,ym,tm\n"
+            + "".join(
+                ("1x5," if r == 4000 else f'"{r % 50},{r % 7:03d}",')
+                + f"{'2020-13' if r == 4500 else f'20{10 + r % 9}-0{1 + r % 9}'},"
+                + f"{'25:00:00' if r == 5000 else f'0{r % 10}:15:00'}\n"
+                for r in range(6000)
+            ),
+            {
+                "fields": [
+                    {"name": "i", "type": "number", "groupChar": ","},
+                    {"name": "ym", "type": "yearmonth"},
+                    {"name": "tm", "type": "time"},
+                ]
+            },
+        )
+    },
     "quoted-newline": {"t": ('id,name,v\n1,"a\nb",5\n2,ab,50\n', S)},
     "number-spellings": {
         "t": (

@@ -431,6 +431,14 @@ def _parse_with_residue(
     spelled_plain = bare and not any(k in field.descriptor for k in ("groupChar", "decimalChar"))
     if spelled_plain and (field.type == "number" or (field.type == "integer" and hex_free)):
         fast_values = _bisect_cast(text, target)
+    elif field.type == "boolean":
+        # The true and false words are exact: every other present cell is the residue.
+        d = field.descriptor
+        is_true = pc.is_in(text, value_set=pa.array(d.get("trueValues", DEFAULT_TRUE), pa.string()))
+        is_false = pc.is_in(
+            text, value_set=pa.array(d.get("falseValues", DEFAULT_FALSE), pa.string())
+        )
+        fast_values = pc.if_else(pc.or_(is_true, is_false), is_true, pa.scalar(None, pa.bool_()))
     elif field.type in ("integer", "number", "year", "date") and not (
         field.type == "number" and any(k in field.descriptor for k in ("groupChar", "decimalChar"))
     ):
@@ -454,22 +462,42 @@ def _parse_with_residue(
     if not pc.any(residue).as_py():
         return Parsed(fast_values, missing, residue)
 
-    residue_text = pc.filter(text, residue)
-    uniques = pc.unique(residue_text)
     parse = scalar_parser(field)
-    parsed_values: list[Any] = []
-    bad: list[bool] = []
-    for cell in uniques.to_pylist():
-        value = parse(cell)
+    residue_text = pc.filter(text, residue)
+    if len(residue_text) > max(len(text) // 16, 4096):
+        # Much of the column: parse each distinct value once, and spread by hashing the column.
+        uniques = pc.unique(residue_text)
+        parsed_values: list[Any] = []
+        bad: list[bool] = []
+        for cell in uniques.to_pylist():
+            value = parse(cell)
+            bad.append(value is _INVALID)
+            parsed_values.append(None if value is _INVALID else value)
+        index = pc.if_else(
+            residue, pc.index_in(text, value_set=uniques), pa.scalar(None, pa.int32())
+        )
+        values = pc.if_else(residue, pc.take(_to_arrow(parsed_values, target), index), fast_values)
+        invalid = pc.fill_null(pc.take(pa.array(bad, pa.bool_()), index), False)
+        return Parsed(values, missing, invalid)
+    # A few cells: only they are looked at (the column is not hashed), each distinct one parsed
+    # once, and the results put in their places.
+    decided: dict[str, Any] = {}
+    parsed_values = []
+    bad = []
+    for cell in residue_text.to_pylist():
+        value = decided.get(cell, _UNSEEN)
+        if value is _UNSEEN:
+            value = decided[cell] = parse(cell)
         bad.append(value is _INVALID)
         parsed_values.append(None if value is _INVALID else value)
-    parsed_arr = _to_arrow(parsed_values, target)
-    index = pc.index_in(text, value_set=uniques)
-    index = pc.if_else(residue, index, pa.scalar(None, index.type))
-    residue_values = pc.take(parsed_arr, index)
-    residue_bad = pc.fill_null(pc.take(pa.array(bad, pa.bool_()), index), False)
-    values = pc.if_else(residue, residue_values, fast_values)
-    return Parsed(values, missing, residue_bad)
+    values = pc.replace_with_mask(fast_values, residue, _to_arrow(parsed_values, target))
+    invalid = pc.replace_with_mask(
+        pc.and_(residue, pa.scalar(False)), residue, pa.array(bad, pa.bool_())
+    )
+    return Parsed(values, missing, invalid)
+
+
+_UNSEEN = object()
 
 
 def _may_hold_x(text: pa.Array) -> bool:
