@@ -254,6 +254,20 @@ def test_ragged_row_after_a_multiline_cell_has_its_physical_line(
     assert {(i.row, i.line) for i in issues if i.code == "missing-cell"} == {(3, 4)}
 
 
+def _repeats(keys: list[Any], eligible: list[bool]) -> list[tuple[int, int]]:
+    """Plain Python's answer: (position, position of its first occurrence) of each repeat."""
+    seen: dict[Any, int] = {}
+    out = []
+    for pos, key in enumerate(keys):
+        if not eligible[pos]:
+            continue
+        if key in seen:
+            out.append((pos, seen[key]))
+        else:
+            seen[key] = pos
+    return out
+
+
 @pytest.mark.parametrize("seed", range(6))
 def test_repeated_keys_match_a_plain_python_count(seed: int) -> None:
     # Keys with nulls (skipped) before, between and after repeats; narrow (counted) and wide
@@ -275,16 +289,8 @@ def test_repeated_keys_match_a_plain_python_count(seed: int) -> None:
     eligible = ~nulls
     dups, firsts = _duplicates(_codes(keys), eligible)
 
-    seen: dict[tuple[object, ...], int] = {}
-    expected = []
     rows = list(zip(*(k.to_pylist() for k in keys), strict=True))
-    for pos, key in enumerate(rows):
-        if not eligible[pos]:
-            continue
-        if key in seen:
-            expected.append((pos, seen[key]))
-        else:
-            seen[key] = pos
+    expected = _repeats(rows, eligible.tolist())
     assert sorted(zip(dups.tolist(), firsts.tolist(), strict=True)) == expected
     assert expected or spread > n
 
@@ -319,15 +325,7 @@ def test_text_codes_compare_as_text(seed: int) -> None:
     arr = pa.array(column, pa.string())
     eligible = arr.is_valid().to_numpy(zero_copy_only=False)
     dups, firsts = _duplicates(_codes([arr]), eligible)
-    seen: dict[str, int] = {}
-    expected = []
-    for pos, value in enumerate(column):
-        if value is None:
-            continue
-        if value in seen:
-            expected.append((pos, seen[value]))
-        else:
-            seen[value] = pos
+    expected = _repeats(column, [value is not None for value in column])
     assert sorted(zip(dups.tolist(), firsts.tolist(), strict=True)) == expected
 
     reference = [v for v in values(300, nulls=False) if v is not None]

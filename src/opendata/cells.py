@@ -307,8 +307,7 @@ def parse_column(field: Field, column: pa.Array, missing_values: list[str]) -> P
     if field.type in ("string", "any") and field.format in ("default", "any", "binary", "wkt"):
         return Parsed(text, missing, pc.and_(pc.invert(missing), pa.scalar(False)))
 
-    # pyarrow casts 0x1F to 31; frictionless (Python's int) rejects it.
-    hex_free = field.type != "integer" or not _may_hold_x(text)
+    hex_free = _hex_free(field, text)
     fast = _fast_cast(field, text, target, hex_free)
     if fast is not None:
         return Parsed(fast, missing, pc.and_(pc.invert(missing), pa.scalar(False)))
@@ -322,8 +321,12 @@ def convert_plain(field: Field, column: pa.Array, missing_values: list[str]) -> 
     pyarrow's typed reader gives for one of the columns `typed_columns` lets it convert.
     """
     text, _missing = _present(column, missing_values)
-    hex_free = field.type != "integer" or not _may_hold_x(text)
-    return _fast_cast(field, text, arrow_type(field), hex_free)
+    return _fast_cast(field, text, arrow_type(field), _hex_free(field, text))
+
+
+def _hex_free(field: Field, text: pa.Array) -> bool:
+    """Whether pyarrow's integer cast may be trusted: it reads 0x1F as 31, Python's int() does not."""
+    return field.type != "integer" or not _may_hold_x(text)
 
 
 def _present(column: pa.Array, missing_values: list[str]) -> tuple[pa.Array, pa.Array]:
@@ -467,12 +470,7 @@ def _parse_with_residue(
     if len(residue_text) > max(len(text) // 16, 4096):
         # Much of the column: parse each distinct value once, and spread by hashing the column.
         uniques = pc.unique(residue_text)
-        parsed_values: list[Any] = []
-        bad: list[bool] = []
-        for cell in uniques.to_pylist():
-            value = parse(cell)
-            bad.append(value is _INVALID)
-            parsed_values.append(None if value is _INVALID else value)
+        parsed_values, bad = _decide(uniques.to_pylist(), parse)
         index = pc.if_else(
             residue, pc.index_in(text, value_set=uniques), pa.scalar(None, pa.int32())
         )
@@ -481,20 +479,26 @@ def _parse_with_residue(
         return Parsed(values, missing, invalid)
     # A few cells: only they are looked at (the column is not hashed), each distinct one parsed
     # once, and the results put in their places.
-    decided: dict[str, Any] = {}
-    parsed_values = []
-    bad = []
-    for cell in residue_text.to_pylist():
-        value = decided.get(cell, _UNSEEN)
-        if value is _UNSEEN:
-            value = decided[cell] = parse(cell)
-        bad.append(value is _INVALID)
-        parsed_values.append(None if value is _INVALID else value)
+    parsed_values, bad = _decide(residue_text.to_pylist(), parse)
     values = pc.replace_with_mask(fast_values, residue, _to_arrow(parsed_values, target))
     invalid = pc.replace_with_mask(
         pc.and_(residue, pa.scalar(False)), residue, pa.array(bad, pa.bool_())
     )
     return Parsed(values, missing, invalid)
+
+
+def _decide(cells: list[str], parse: Callable[[str], Any]) -> tuple[list[Any], list[bool]]:
+    """Each cell's value (None when invalid) and whether it is invalid; a repeat is parsed once."""
+    decided: dict[str, Any] = {}
+    values: list[Any] = []
+    bad: list[bool] = []
+    for cell in cells:
+        value = decided.get(cell, _UNSEEN)
+        if value is _UNSEEN:
+            value = decided[cell] = parse(cell)
+        bad.append(value is _INVALID)
+        values.append(None if value is _INVALID else value)
+    return values, bad
 
 
 _UNSEEN = object()

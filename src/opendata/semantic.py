@@ -72,10 +72,10 @@ def _encoded(column: pa.Array | pa.ChunkedArray) -> pa.Array:
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    from opendata.structural import _digits
+    from opendata.structural import digit_values
 
     array = column.combine_chunks() if isinstance(column, pa.ChunkedArray) else column
-    digits = _digits(array)
+    digits = digit_values(array)
     if digits is None or not digits[1].all():
         return pc.dictionary_encode(array)
     _, first, inverse = np.unique(digits[0], return_index=True, return_inverse=True)

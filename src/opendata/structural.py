@@ -1279,7 +1279,7 @@ def _column_codes(arr: pa.Array) -> tuple[np.ndarray, int]:
     if pa.types.is_floating(arr.type):
         # Arrow hashes -0.0 and 0.0 apart; frictionless compares numbers by value.
         arr = pc.add(arr, 0.0)
-    digits = _digits(arr)
+    digits = digit_values(arr)
     if digits is not None:
         ints, shaped = digits
         if shaped.all():
@@ -1296,7 +1296,7 @@ def _column_codes(arr: pa.Array) -> tuple[np.ndarray, int]:
     return enc.indices.to_numpy(zero_copy_only=False), len(enc.dictionary) + 1
 
 
-def _digits(arr: pa.Array, width: int | None = None) -> tuple[np.ndarray, np.ndarray] | None:
+def digit_values(arr: pa.Array, width: int | None = None) -> tuple[np.ndarray, np.ndarray] | None:
     """A text column's values as integers where they are `width` ASCII digits, and where they are.
 
     Among strings of one length made of digits, the number tells them apart, and hashing or
@@ -1518,8 +1518,8 @@ def _known(values: pa.Array, reference: pa.Array) -> np.ndarray:
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    theirs = _digits(reference)
-    mine = _digits(values, int(pc.binary_length(reference[0]).as_py())) if theirs else None
+    theirs = digit_values(reference)
+    mine = digit_values(values, int(pc.binary_length(reference[0]).as_py())) if theirs else None
     if theirs is None or mine is None:
         return pc.is_in(values, value_set=reference).to_numpy(zero_copy_only=False)
     (their_ints, their_shaped), (my_ints, my_shaped) = theirs, mine
