@@ -288,3 +288,43 @@ def test_only_columns_used_solely_as_group_keys_are_left_out_of_frames() -> None
     assert _coded_only(filtered) == {"t": set(), "o": {"k"}}
     two_keys = check({"id": "d", "type": "group-count", "by": ["k", "n"], "against": against})
     assert _coded_only([two_keys]) == {"o": {"k"}}
+
+
+@pytest.mark.parametrize("block_size", [64 << 20, 1 << 10])
+def test_key_errors_skip_the_checks_that_read_the_table(
+    make_package: Callable[..., Path], block_size: int
+) -> None:
+    # Errors that only the whole-table key checks find (a repeated primary key, a foreign-key
+    # miss) skip every declared check that reads the table, with large and with small chunks;
+    # a check on a sound table still runs and reports its failure.
+    batches = BATCHES_CSV.replace("2017,125", "2016,125")
+    counties = (
+        COUNTIES[0].replace("c,22", "c,99"),
+        {
+            **COUNTIES[1],
+            "foreignKeys": [
+                {"fields": ["province"], "reference": {"resource": "provinces", "fields": ["code"]}}
+            ],
+        },
+    )
+    path = make_package(
+        {"batches": (batches, BATCHES_SCHEMA), "provinces": PROVINCES, "counties": counties},
+        checks={
+            "batches": [check("row-count", equals=99)],
+            "counties": [check("row-count", id="c-counties", equals=99)],
+            "provinces": [check("row-count", id="c-provinces", equals=99)],
+        },
+    )
+    report = validate_package(path, block_size=block_size)
+    codes = sorted((i.resource, i.code, i.rule) for i in report.issues)
+    assert codes == [
+        ("batches", "primary-key", "primary-key"),
+        ("counties", "foreign-key", "foreign-key"),
+        ("provinces", "count-mismatch", "c-provinces"),
+    ]
+    assert sorted(n for n in report.notes if "skipped" in n and "check" in n) == [
+        "check c-counties skipped: resource(s) counties have structural errors",
+        "check c-row-count skipped: resource(s) batches have structural errors",
+    ]
+    stats = {s.name: (s.checks_run, s.checks_skipped) for s in report.resources}
+    assert stats == {"batches": (0, 1), "provinces": (1, 0), "counties": (0, 1)}
