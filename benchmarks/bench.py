@@ -494,7 +494,7 @@ def median_of(runs: list[Run]) -> Run:
 
 
 def median_run(cmd: list[str], repeats: int, cwd: Path | None = None) -> tuple[Run, list[Run]]:
-    """The run with the median wall time of `repeats` runs (and all runs)."""
+    """The median run of `repeats` runs (see `median_of`), and all the runs."""
     runs = [run(cmd, cwd) for _ in range(repeats)]
     return median_of(runs), runs
 
