@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from opendata.errors import CouldNotRun, Refused
-from opendata.release import build, get, load_release, publish, safe_extract_zip
+from opendata.release.core import build, get, load_release, publish, safe_extract_zip
 
 ROWS = [["11", "Beijing", "0"], ["52", "Guizhou", "66"], ["53", "Yunnan", "88"]]
 

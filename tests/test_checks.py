@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from opendata.expression import Expression, ExpressionError
+from opendata.semantic.expression import Expression, ExpressionError
 from opendata.validate import validate_package
 from tests.conftest import BATCHES_CSV, BATCHES_SCHEMA
 
@@ -180,10 +180,10 @@ def _group_outcomes(
     With `digits` the keys are digit codes; with `unique` the other table's key is declared
     unique, so it is read as plain text and encoded for grouping (digit codes without hashing).
     """
-    from opendata.checks import evaluate, parse_check
     from opendata.package import load_package
-    from opendata.semantic import factorized, to_frame
-    from opendata.structural import validate_table
+    from opendata.semantic.checks import evaluate, parse_check
+    from opendata.semantic.runner import factorized, to_frame
+    from opendata.structural.table import validate_table
 
     def code(letter: str) -> str:
         return f"{ord(letter) * 7:04d}" if digits else letter
@@ -265,7 +265,7 @@ def test_group_checks_by_code_equal_pandas_grouping(
 
 
 def test_only_columns_used_solely_as_group_keys_are_left_out_of_frames() -> None:
-    from opendata.checks import parse_check
+    from opendata.semantic.checks import parse_check
     from opendata.validate import _coded_only
 
     def check(raw: dict[str, Any]) -> Any:

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from opendata.package import load_package
-from opendata.structural import validate_table
+from opendata.structural.table import validate_table
 from opendata.validate import validate_package
 
 SCHEMA: dict[str, Any] = {
@@ -89,7 +89,7 @@ def test_only_columns_with_a_bad_cell_are_read_as_text_afterwards(
 ) -> None:
     # A bad number early, a bad boolean later: each demotes its own column, from its chunk on;
     # the other typed columns of a chunk read as text are converted there and stay typed.
-    from opendata import structural
+    from opendata.structural import table as structural
 
     schema = {
         "fields": [

@@ -10,9 +10,9 @@ from typing import Any
 
 import pytest
 
-from opendata.diff import diff_packages
 from opendata.errors import CouldNotRun
-from opendata.render_diff import render_diff
+from opendata.render.diff import render_diff
+from opendata.versions.diff import diff_packages
 
 ROWS = [
     ["11", "Beijing", "0", "0.0"],

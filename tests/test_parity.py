@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from opendata.package import load_package
-from opendata.structural import Run, validate_table
+from opendata.structural.table import Run, validate_table
 from opendata.validate import validate_package
 from tests.conftest import write_package
 

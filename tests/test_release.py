@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from opendata.errors import Refused
-from opendata.release import (
+from opendata.release.core import (
     build,
     bump_between,
     changelog_section,
@@ -328,7 +328,7 @@ def test_load_release_is_typed(repo: Path, tmp_path: Path, source_date: None) ->
     df = frames["provinces"]
     assert list(df.columns) == HEADER
     assert str(df["counties"].dtype) == "Int64"
-    assert str(df["share"].dtype) == "float64"
+    assert str(df["share"].dtype) == "Float64"  # the same nullable dtypes validation uses
     assert str(df["exited"].dtype).startswith("datetime64")
     assert df["code"].tolist() == ["11", "52", "53"]  # codes stay strings
     assert df["exited"].isna().tolist() == [False, False, True]
@@ -368,7 +368,7 @@ def test_cli_release_check_and_build(repo: Path, tmp_path: Path, source_date: No
 def test_a_release_diffs_clean_against_its_source(
     repo: Path, tmp_path: Path, source_date: None
 ) -> None:
-    from opendata.diff import diff_packages
+    from opendata.versions.diff import diff_packages
 
     out = build(repo, tmp_path / "dist")
     # hash, bytes, created and inlined schemas are build artefacts, not changes.

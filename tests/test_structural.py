@@ -275,7 +275,7 @@ def test_repeated_keys_match_a_plain_python_count(seed: int) -> None:
     import numpy as np
     import pyarrow as pa
 
-    from opendata.structural import _codes, _duplicates
+    from opendata.structural.table import _codes, _duplicates
 
     rng = np.random.default_rng(seed)
     n = 3000
@@ -303,7 +303,7 @@ def test_text_codes_compare_as_text(seed: int) -> None:
     import numpy as np
     import pyarrow as pa
 
-    from opendata.structural import _codes, _duplicates, _known
+    from opendata.structural.table import _codes, _duplicates, _known
 
     rng = np.random.default_rng(seed)
     odd = ["12", "0012", "+123", "-123", "١٢٣٤", "１２３４", "12a4", "", " 123"]

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from opendata.package import load_package
+from opendata.structural.verdicts import IN_PROCESS_ENV, Pending, verdicts
 from opendata.validate import validate_package
-from opendata.verdicts import IN_PROCESS_ENV, Pending, verdicts
 
 GOOD = {"fields": [{"name": "a", "type": "integer"}]}
 BAD_TYPE = {"fields": [{"name": "a", "type": "integr"}]}
@@ -49,7 +49,7 @@ def test_the_child_answers_what_this_process_would(make_package: Callable[..., P
 def test_the_child_prints_json_for_the_descriptor(make_package: Callable[..., Path]) -> None:
     path = broken_package(make_package)
     out = subprocess.run(
-        [sys.executable, "-m", "opendata.verdicts", str(path)],
+        [sys.executable, "-m", "opendata.structural.verdicts", str(path)],
         capture_output=True,
         check=True,
         text=True,
@@ -60,7 +60,7 @@ def test_the_child_prints_json_for_the_descriptor(make_package: Callable[..., Pa
 
 def test_the_child_refuses_a_missing_descriptor(tmp_path: Path) -> None:
     done = subprocess.run(
-        [sys.executable, "-m", "opendata.verdicts", str(tmp_path / "nope.json")],
+        [sys.executable, "-m", "opendata.structural.verdicts", str(tmp_path / "nope.json")],
         capture_output=True,
         text=True,
     )

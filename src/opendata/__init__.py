@@ -1,7 +1,52 @@
-"""opendata: validate, diff, version and publish Frictionless Data Packages."""
+"""opendata: validate, diff, version and publish Frictionless Data Packages.
+
+The public API, imported on first use so that `import opendata` (and `opendata --help`) stays
+instant:
+
+- `validate_package(descriptor)` -> `Report` of `Issue`s
+- `diff_packages(old, new)` -> `PackageDiff`
+- `release_check(repo, base)` -> `GateResult`
+- `build(descriptor, out)`, `publish(release, catalog)`, `get(catalog, spec, to)`
+- `load_release(path)` -> typed pandas DataFrames
+"""
 
 from __future__ import annotations
 
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
 __version__ = "0.1.0"
 
-__all__ = ["__version__"]
+_API = {
+    "validate_package": "opendata.validate",
+    "diff_packages": "opendata.versions.diff",
+    "release_check": "opendata.release.core",
+    "build": "opendata.release.core",
+    "publish": "opendata.release.core",
+    "get": "opendata.release.core",
+    "load_release": "opendata.release.core",
+    "Report": "opendata.report",
+    "Issue": "opendata.report",
+}
+
+__all__ = ["__version__", *_API]
+
+if TYPE_CHECKING:
+    from opendata.release.core import build as build
+    from opendata.release.core import get as get
+    from opendata.release.core import load_release as load_release
+    from opendata.release.core import publish as publish
+    from opendata.release.core import release_check as release_check
+    from opendata.report import Issue as Issue
+    from opendata.report import Report as Report
+    from opendata.validate import validate_package as validate_package
+    from opendata.versions.diff import diff_packages as diff_packages
+
+
+def __getattr__(name: str) -> Any:
+    """Import a public name from the module that owns it, on first use."""
+    if name not in _API:
+        raise AttributeError(f"module 'opendata' has no attribute {name!r}")
+    value = getattr(import_module(_API[name]), name)
+    globals()[name] = value
+    return value

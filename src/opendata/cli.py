@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import sys
 from collections.abc import Callable
 from functools import wraps
@@ -13,14 +12,6 @@ import click
 from opendata import __version__
 
 F = TypeVar("F", bound=Callable[..., Any])
-
-# pyarrow's allocator (mimalloc) keeps freed pages a while before returning them to the system;
-# for a command that reads files chunk by chunk that delay is only peak memory (about 100 MB of
-# 650 at 5 million rows, measured). Set before pyarrow loads; the user's own setting wins.
-os.environ.setdefault("MIMALLOC_PURGE_DELAY", "0")
-# numpy's OpenBLAS starts a thread per core when it loads, and they spin for a while: about
-# 0.13 s of CPU taken from the reader on a two-core machine (measured), for no matrix algebra.
-os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 
 def handle_errors(func: F) -> F:
@@ -43,37 +34,19 @@ def handle_errors(func: F) -> F:
 
 
 def run() -> None:
-    """The console entry point: `main`, then exit without tearing the interpreter down.
+    """The console entry point: `main` with the start-up tuning of `opendata.startup`.
 
-    By the time a command returns, its files are closed, its temporary folders removed and its
-    child processes waited for; what is left is freeing every module of pandas, pyarrow and
-    pandera one by one, which takes 0.2-0.3 s (measured), a sixth of a run on a small package.
-    So once the output is flushed, the process ends at once with the command's exit code.
     An unexpected exception still propagates as usual.
-
-    The cyclic garbage collector runs about seventy times less often than by default: with the
-    modules of pandas, pyarrow and pandera loaded (and, on a bad file, a finding object per bad
-    cell), its passes cost about a tenth of a run, on a small package and at millions of rows
-    alike (measured); cycles are still collected, later.
     """
-    import gc
+    from opendata import startup
 
-    gc.set_threshold(50_000, 20, 100)
+    startup.prepare()
     try:
         main()
         code: object = 0
     except SystemExit as exc:
         code = exc.code
-    if code is not None and not isinstance(code, int):  # sys.exit("message"): print it, exit 1
-        print(code, file=sys.stderr)
-        code = 1
-    status = code or 0
-    try:
-        sys.stdout.flush()
-        sys.stderr.flush()
-    except OSError:  # the reader went away (a closed pipe): Python's own exit code for it
-        status = status or 120
-    os._exit(status)
+    startup.exit_now(code)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -115,7 +88,7 @@ def validate(
     Exit 0 when valid (warnings allowed), 1 when invalid, 2 when it could not run.
     """
     from opendata.errors import CouldNotRun
-    from opendata.render import render_github, render_json, render_text
+    from opendata.render.report import render_github, render_json, render_text
     from opendata.validate import validate_package
 
     try:
@@ -159,8 +132,8 @@ def diff(old: str, new: str, fmt: str, repo: str) -> None:
     OLD and NEW are package folders, descriptors, release zips or git revisions (HEAD~1,
     v1.0.0, REV:path/to/package).
     """
-    from opendata.diff import diff_packages
-    from opendata.render_diff import render_diff
+    from opendata.render.diff import render_diff
+    from opendata.versions.diff import diff_packages
 
     click.echo(render_diff(diff_packages(old, new, repo=repo), fmt), nl=False)
 
@@ -182,7 +155,7 @@ def release_check(base: str, repo: str, fmt: str) -> None:
     """
     import json
 
-    from opendata.release import release_check as check
+    from opendata.release.core import release_check as check
 
     result = check(repo, base)
     if fmt == "json":
@@ -198,7 +171,7 @@ def release_check(base: str, repo: str, fmt: str) -> None:
 @handle_errors
 def build(descriptor: str, out: str) -> None:
     """Build dist/<name>-<version>/, its zip and SHA256SUMS, deterministically."""
-    from opendata.release import build as build_release
+    from opendata.release.core import build as build_release
 
     notes: list[str] = []
     path = build_release(descriptor, out, notes=notes)
@@ -213,7 +186,7 @@ def build(descriptor: str, out: str) -> None:
 @handle_errors
 def publish(release_dir: str, catalog: str) -> None:
     """Add a built release to a static catalog folder (published versions are immutable)."""
-    from opendata.release import publish as publish_release
+    from opendata.release.core import publish as publish_release
 
     click.echo(f"published {publish_release(release_dir, catalog)}")
 
@@ -225,6 +198,6 @@ def publish(release_dir: str, catalog: str) -> None:
 @handle_errors
 def get(catalog: str, spec: str, to: str) -> None:
     """Download a release from a catalog folder or URL, verify checksums, validate, unpack."""
-    from opendata.release import get as get_release
+    from opendata.release.core import get as get_release
 
     click.echo(f"got {get_release(catalog, spec, to)}")

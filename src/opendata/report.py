@@ -2,15 +2,35 @@
 
 from __future__ import annotations
 
+import math
 from collections import Counter
 from dataclasses import dataclass
 from dataclasses import field as dc_field
+from datetime import date, datetime, time
+from decimal import Decimal
 from typing import Any, Literal
 
 Severity = Literal["error", "warning"]
 Layer = Literal["descriptor", "structural", "semantic", "grounding"]
 
 REPORT_FORMAT_VERSION = 1
+
+
+def jsonable(value: Any) -> Any:
+    """A value as JSON: dates as ISO strings, decimals and non-finite floats as strings."""
+    if value is None or isinstance(value, (bool, int, str)):
+        return value
+    if isinstance(value, float):
+        return value if math.isfinite(value) else str(value)
+    if isinstance(value, (date, datetime, time)):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, (list, tuple)):
+        return [jsonable(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): jsonable(v) for k, v in value.items()}
+    return str(value)
 
 
 @dataclass

@@ -6,12 +6,12 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from opendata.checks import Check, collect_checks
 from opendata.errors import CouldNotRun
 from opendata.package import Package, load_package
 from opendata.report import Issue, Report, ResourceStats
-from opendata.structural import DEFAULT_BLOCK_SIZE, RowMap, TableResult, validate_table
-from opendata.verdicts import Pending, Verdicts
+from opendata.semantic.checks import Check, collect_checks
+from opendata.structural.table import DEFAULT_BLOCK_SIZE, RowMap, TableResult, validate_table
+from opendata.structural.verdicts import Pending, Verdicts
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -110,7 +110,7 @@ def validate_package(
     """Validate a Data Package and return every finding; raises CouldNotRun when it cannot start.
 
     With `child`, frictionless's checks of the descriptor and schemas run in a child Python
-    process (see `opendata.verdicts`): the command line asks for it, to start faster; a program
+    process (see `opendata.structural.verdicts`): the command line asks for it, to start faster; a program
     calling this function gets them in its own process unless it asks too.
     """
     package = load_package(source)
@@ -215,7 +215,7 @@ def _run_semantic(
     report: Report,
 ) -> None:
     """Run the checks whose tables are structurally sound; note the ones skipped and why."""
-    from opendata.semantic import factorized, run_checks, to_frame
+    from opendata.semantic.runner import factorized, run_checks, to_frame
 
     runnable: list[Check] = []
     stats = {s.name: s for s in report.resources}

@@ -7,7 +7,7 @@ child loads the same descriptor file and prints its findings as JSON. When the c
 started or its answer cannot be read, the same verdicts are worked out in this process, so the
 findings never depend on which way they were obtained.
 
-Run as `python -m opendata.verdicts DESCRIPTOR` to see the JSON a child prints.
+Run as `python -m opendata.structural.verdicts DESCRIPTOR` to see the JSON a child prints.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from typing import Any
 
 from opendata.package import Package, load_package
 from opendata.report import Issue
-from opendata.structural import check_schema
+from opendata.structural.table import check_schema
 
 Verdicts = tuple[list[Issue], dict[str, list[Issue]]]
 
@@ -93,7 +93,12 @@ class Pending:
         env["PYTHONPATH"] = os.pathsep.join(p for p in (root, env.get("PYTHONPATH")) if p)
         try:
             self._child = subprocess.Popen(
-                [sys.executable, "-m", "opendata.verdicts", str(package.descriptor_path)],
+                [
+                    sys.executable,
+                    "-m",
+                    "opendata.structural.verdicts",
+                    str(package.descriptor_path),
+                ],
                 stdin=subprocess.DEVNULL,
                 stdout=subprocess.PIPE,
                 stderr=subprocess.DEVNULL,

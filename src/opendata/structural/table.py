@@ -11,20 +11,19 @@ starts, which differs from the row only after a quoted cell that holds a line br
 from __future__ import annotations
 
 import csv
-import hashlib
 import io
 from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import date, datetime, time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from opendata.cells import KNOWN_TYPES, arrow_type, parse_column, python_value
 from opendata.errors import CouldNotRun
+from opendata.io.digest import file_digest
 from opendata.package import Field, Resource
-from opendata.report import Issue
+from opendata.report import Issue, jsonable
+from opendata.structural.cells import KNOWN_TYPES, arrow_type, parse_column, python_value
 
 if TYPE_CHECKING:
     import numpy as np
@@ -312,7 +311,7 @@ class _Reader:
         is read as text from now on. So one bad cell costs its own column's conversion, not a
         text read of every typed column in the rest of the file.
         """
-        from opendata.cells import convert_plain
+        from opendata.structural.cells import convert_plain
 
         for i in self._typed_now():
             field = self.fields[i]
@@ -753,7 +752,7 @@ def typed_columns(
     """
     import pyarrow as pa
 
-    from opendata.cells import DEFAULT_FALSE, DEFAULT_TRUE
+    from opendata.structural.cells import DEFAULT_FALSE, DEFAULT_TRUE
 
     plan: dict[int, pa.DataType] = {}
     words: set[tuple[tuple[str, ...], tuple[str, ...]]] = set()
@@ -852,17 +851,6 @@ def find_bad_bytes(path: Path, encoding: str = "utf-8") -> tuple[int, int]:
             line += block.count(b"\n")
             offset += len(block)
     return line, offset
-
-
-def file_digest(path: Path, algorithm: str = "sha256") -> tuple[str, int]:
-    """The hex digest and size of a file, read in blocks."""
-    h = hashlib.new(algorithm)
-    size = 0
-    with path.open("rb") as fh:
-        while chunk := fh.read(1 << 22):
-            h.update(chunk)
-            size += len(chunk)
-    return h.hexdigest(), size
 
 
 def check_schema(resource: Resource) -> list[Issue]:
@@ -1562,22 +1550,13 @@ def _comparable(mine: pa.Array, theirs: pa.Array) -> tuple[pa.Array, pa.Array]:
     return pc.cast(_decoded(mine), common), pc.cast(theirs, common)
 
 
-_TEMPORAL = (date, datetime, time)
-
-
-def _jsonable(value: Any) -> Any:
-    if isinstance(value, _TEMPORAL):
-        return value.isoformat()
-    return value
-
-
 def _values_at(arr: pa.Array, positions: np.ndarray) -> list[Any]:
     """The Python values at these positions, taken in one vectorised step."""
     import pyarrow as pa
 
     if not len(positions):
         return []
-    return [_jsonable(v) for v in arr.take(pa.array(positions)).to_pylist()]
+    return [jsonable(v) for v in arr.take(pa.array(positions)).to_pylist()]
 
 
 def _tuples_at(arrays: list[pa.Array], positions: np.ndarray) -> list[list[Any]]:

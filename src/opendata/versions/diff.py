@@ -10,12 +10,11 @@ from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import date, datetime, time
-from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from opendata.errors import CouldNotRun, OpendataError
+from opendata.report import jsonable
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -40,23 +39,6 @@ def max_bump(*bumps: str) -> Bump:
         if BUMP_ORDER[b] > BUMP_ORDER[best]:
             best = b
     return best  # type: ignore[return-value]
-
-
-def jsonable(value: Any) -> Any:
-    """A cell value as JSON: dates as ISO strings, decimals and odd floats as strings."""
-    if value is None or isinstance(value, (bool, int, str)):
-        return value
-    if isinstance(value, float):
-        return value if math.isfinite(value) else str(value)
-    if isinstance(value, (date, datetime, time)):
-        return value.isoformat()
-    if isinstance(value, Decimal):
-        return str(value)
-    if isinstance(value, (list, tuple)):
-        return [jsonable(v) for v in value]
-    if isinstance(value, dict):
-        return {str(k): jsonable(v) for k, v in value.items()}
-    return str(value)
 
 
 @dataclass
@@ -275,7 +257,7 @@ def open_source(spec: str | Path, *, repo: str | Path = ".") -> Iterator[Path]:
         if path.is_dir():
             yield path / "datapackage.json"
         elif path.suffix.lower() == ".zip":
-            from opendata.release import safe_extract_zip
+            from opendata.release.core import safe_extract_zip
 
             with tempfile.TemporaryDirectory(prefix="opendata-diff-") as tmp:
                 safe_extract_zip(path, Path(tmp))
@@ -324,7 +306,7 @@ def _find_descriptor(root: Path, *, what: str) -> Path:
 def read_table(resource: Resource) -> pa.Table:
     """The resource's table typed per its Table Schema."""
     try:
-        from opendata.structural import read_typed
+        from opendata.structural.table import read_typed
     except ImportError:  # structural.py not landed yet
         return _read_typed_fallback(resource)
     return read_typed(resource)

@@ -6,7 +6,7 @@ import json
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from opendata.diff import PackageDiff, ResourceDiff
+    from opendata.versions.diff import PackageDiff, ResourceDiff
 
 # Long diffs are summarised; the JSON form always carries every row.
 MAX_ROWS_SHOWN = 20
@@ -14,7 +14,7 @@ MAX_ROWS_SHOWN = 20
 
 def _fmt(value: Any) -> str:
     """A cell value for humans: strings quoted only when empty, None as null."""
-    from opendata.diff import jsonable
+    from opendata.report import jsonable
 
     v = jsonable(value)
     if v is None:

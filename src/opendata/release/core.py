@@ -18,8 +18,9 @@ from datetime import UTC, datetime
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any
 
-from opendata.diff import BUMP_ORDER, Bump, PackageDiff, git_toplevel
 from opendata.errors import CouldNotRun, OpendataError, Refused
+from opendata.io.digest import sha256_hex
+from opendata.versions.diff import BUMP_ORDER, Bump, PackageDiff, git_toplevel
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -186,8 +187,8 @@ def _changed_files(old: Package | None, new: Package) -> list[str]:
 
 def release_check(repo: str | Path = ".", base: str = "HEAD~1") -> GateResult:
     """The CI gate: when the package changed since BASE, the version and CHANGELOG must say so."""
-    from opendata.diff import compare_packages, export_revision, is_git_revision
     from opendata.package import load_package
+    from opendata.versions.diff import compare_packages, export_revision, is_git_revision
 
     repo = Path(repo)
     top = git_toplevel(repo)
@@ -260,15 +261,6 @@ def release_check(repo: str | Path = ".", base: str = "HEAD~1") -> GateResult:
 
 
 # --- build -----------------------------------------------------------------------------------
-
-
-def sha256_file(path: Path) -> str:
-    """Hex sha256 of a file, read in chunks."""
-    h = hashlib.sha256()
-    with path.open("rb") as fh:
-        while chunk := fh.read(_CHUNK):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def _json_bytes(data: Any) -> bytes:
@@ -353,7 +345,7 @@ def _write_parquet(pkg: Package, stage: Path) -> None:
     """A typed Parquet copy of every table, written deterministically (fixed codec, no clocks)."""
     import pyarrow.parquet as pq
 
-    from opendata.diff import read_table
+    from opendata.versions.diff import read_table
 
     for res in pkg.resources:
         if not res.schema or res.fullpath is None:
@@ -383,7 +375,7 @@ def _write_zip(stage: Path, target: Path) -> None:
 
 def _write_sums(stage: Path) -> None:
     """SHA256SUMS (sha256sum format) of every file in the release folder."""
-    lines = [f"{sha256_file(p)}  {rel}\n" for rel, p in _walk_files(stage) if rel != SUMS]
+    lines = [f"{sha256_hex(p)}  {rel}\n" for rel, p in _walk_files(stage) if rel != SUMS]
     (stage / SUMS).write_bytes("".join(lines).encode("utf-8"))
 
 
@@ -475,7 +467,7 @@ def _stage_package(pkg: Package, stage: Path, version: str, created: str) -> dic
             raise CouldNotRun(
                 f"cannot copy {res.path}: {exc.strerror}", path=str(res.fullpath)
             ) from None
-        raw["hash"] = f"sha256:{sha256_file(target)}"
+        raw["hash"] = f"sha256:{sha256_hex(target)}"
         raw["bytes"] = target.stat().st_size
     return descriptor
 
@@ -507,7 +499,7 @@ def verify_release(folder: Path) -> dict[str, str]:
         path = folder / rel
         if not path.is_file():
             raise Refused(f"{rel} listed in {SUMS} is missing", path=str(folder))
-        if sha256_file(path) != digest:
+        if sha256_hex(path) != digest:
             raise Refused(
                 f"{rel} does not match its sha256 in {SUMS}",
                 path=str(folder),
@@ -610,7 +602,7 @@ def _file_entry(catalog: Path, path: Path) -> dict[str, Any]:
     return {
         "path": path.relative_to(catalog).as_posix(),
         "bytes": path.stat().st_size,
-        "sha256": sha256_file(path),
+        "sha256": sha256_hex(path),
     }
 
 
@@ -742,7 +734,7 @@ def _version_page(
             zip={
                 "name": zip_path.name,
                 "bytes": zip_path.stat().st_size,
-                "sha256": sha256_file(zip_path),
+                "sha256": sha256_hex(zip_path),
             },
             previous=previous,
             diff=diff,
@@ -794,8 +786,8 @@ def _check_zip_matches(zip_path: Path, stem: str, sums: dict[str, str]) -> None:
 
 def publish(release: str | Path, catalog: str | Path) -> Path:
     """Add a built release to a catalog folder; versions are immutable. Returns its folder."""
-    from opendata.diff import diff_packages
     from opendata.package import load_package
+    from opendata.versions.diff import diff_packages
 
     folder, zip_path = _release_parts(release)
     sums = verify_release(folder)
@@ -961,7 +953,7 @@ def get(catalog: str | Path, spec: str, to: str | Path = ".") -> Path:
         if set(listed) != set(sums) | {SUMS}:
             raise Refused(f"{stem}: files in the zip differ from index.json", path=catalog)
         for rel, digest in listed.items():
-            if sha256_file(folder / rel) != digest:
+            if sha256_hex(folder / rel) != digest:
                 raise Refused(f"{rel} differs from its sha256 in index.json", path=catalog)
         report = validation_report(folder / "datapackage.json")
         if not report["valid"]:
@@ -984,30 +976,23 @@ def get(catalog: str | Path, spec: str, to: str | Path = ".") -> Path:
 def load_release(path: str | Path) -> dict[str, pd.DataFrame]:
     """Every table of a release (folder, descriptor or zip) as a typed DataFrame."""
     if Path(path).suffix.lower() == ".zip":
-        from opendata.diff import open_source
+        from opendata.versions.diff import open_source
 
         # DataFrames live in memory, so the unpacked copy can go once they are read.
         with open_source(path) as descriptor:
             return load_release(descriptor)
-    import pandas as pd
-    import pyarrow as pa
     import pyarrow.parquet as pq
 
-    from opendata.diff import read_table
+    from opendata.io.dtypes import pandas_types
     from opendata.package import load_package
+    from opendata.versions.diff import read_table
 
     pkg = load_package(path)
-    mapping = {
-        pa.int64(): pd.Int64Dtype(),
-        pa.bool_(): pd.BooleanDtype(),
-        pa.string(): pd.StringDtype(),
-        pa.large_string(): pd.StringDtype(),
-    }
     frames: dict[str, pd.DataFrame] = {}
     for res in pkg.resources:
         if not res.schema:
             continue
         parquet = pkg.basepath / "parquet" / f"{res.name}.parquet"
         table = pq.read_table(parquet) if parquet.is_file() else read_table(res)
-        frames[res.name] = table.to_pandas(types_mapper=mapping.get, date_as_object=False)
+        frames[res.name] = table.to_pandas(types_mapper=pandas_types(), date_as_object=False)
     return frames

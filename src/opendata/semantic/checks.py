@@ -6,7 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from opendata.expression import ExpressionError, compiled
+from opendata.semantic.expression import ExpressionError, compiled
 
 if TYPE_CHECKING:
     import numpy as np

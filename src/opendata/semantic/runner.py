@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from opendata.checks import Check, Codes, Outcome, evaluate
-from opendata.expression import ExpressionError
+from opendata.io.dtypes import pandas_types
 from opendata.report import Issue
-from opendata.structural import RowMap, decoded
+from opendata.semantic.checks import Check, Codes, Outcome, evaluate
+from opendata.semantic.expression import ExpressionError
+from opendata.structural.table import RowMap, decoded
 
 if TYPE_CHECKING:
     import numpy as np
@@ -23,17 +24,10 @@ def to_frame(table: pa.Table, rows: int | None = None) -> pd.DataFrame:
     A table with no columns kept still has its `rows` (row-count checks need nothing else).
     """
     import pandas as pd
-    import pyarrow as pa
 
     if not table.num_columns:
         return pd.DataFrame(index=pd.RangeIndex(rows or 0))
-    mapping = {
-        pa.int64(): pd.Int64Dtype(),
-        pa.float64(): pd.Float64Dtype(),
-        pa.bool_(): pd.BooleanDtype(),
-        pa.string(): pd.StringDtype(),
-    }
-    return decoded(table).to_pandas(types_mapper=mapping.get)
+    return decoded(table).to_pandas(types_mapper=pandas_types())
 
 
 def factorized(
@@ -72,7 +66,7 @@ def _encoded(column: pa.Array | pa.ChunkedArray) -> pa.Array:
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    from opendata.structural import digit_values
+    from opendata.structural.table import digit_values
 
     array = column.combine_chunks() if isinstance(column, pa.ChunkedArray) else column
     digits = digit_values(array)

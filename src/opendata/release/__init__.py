@@ -1,0 +1,1 @@
+"""Releases: the CI gate, the build, archives and checksums, the catalog, and getting a release."""

@@ -1,0 +1,1 @@
+"""Table Schema rules: the schema itself, cell types, constraints, keys and file integrity."""

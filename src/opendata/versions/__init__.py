@@ -1,0 +1,1 @@
+"""Versions of a package: semantic versions, where a version comes from, and the diff between two."""
