@@ -110,8 +110,8 @@ def test_text_output_caps_each_rule_but_json_keeps_all(make_package: Callable[..
     rows = "".join(f"{2000 + i},x,1\n" for i in range(30))
     path = make_package({"batches": ("year,exited,cumulative\n" + rows, BATCHES_SCHEMA)})
     text = CliRunner().invoke(main, ["validate", str(path)]).output
-    assert text.count("type-error") == 21  # 20 shown + the "and 10 more" line
-    assert "and 10 more type-error (type:integer)" in text
+    assert text.count("type-error") == 20  # 20 shown; the "and 10 more" line names the title
+    assert "and 10 more Type Error (type:integer)" in text
     data = json.loads(CliRunner().invoke(main, ["validate", str(path), "--format", "json"]).output)
     assert data["summary"]["by_code"] == {"type-error": 30}
 

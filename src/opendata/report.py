@@ -10,8 +10,9 @@ from datetime import date, datetime, time
 from decimal import Decimal
 from typing import Any, Literal
 
+from opendata.codes import CODES, Layer
+
 Severity = Literal["error", "warning"]
-Layer = Literal["descriptor", "structural", "semantic", "grounding"]
 
 REPORT_FORMAT_VERSION = 1
 
@@ -48,6 +49,15 @@ class Issue:
     field: str | None = None
     rule: str | None = None
     details: dict[str, Any] = dc_field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.code not in CODES:
+            raise ValueError(f"issue code {self.code!r} is not in the catalogue (opendata.codes)")
+
+    @property
+    def title(self) -> str:
+        """The code's title from the catalogue, e.g. "Type Error"."""
+        return CODES[self.code].title
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON form of the issue (keys always present, nulls where unknown)."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from typing import IO
 
+from opendata.codes import describe
 from opendata.report import Issue, Report
 
 
@@ -99,7 +100,7 @@ def render_text(
             )
         for (code, rule_id), count in shown.items():
             if limit is not None and count > limit:
-                what = code + (f" ({rule_id})" if rule_id and rule_id != code else "")
+                what = f"{describe(code).title} ({rule_id or code})"
                 console.print(
                     f"  [dim]… and {count - limit} more {escape(what)} "
                     "(use --format json to see every finding)[/dim]"
