@@ -407,7 +407,7 @@ class Run:
     cpu: float = math.nan
 
 
-def run(cmd: list[str], cwd: Path | None = None) -> Run:
+def run(cmd: list[str], cwd: Path | None = None, env: dict[str, str] | None = None) -> Run:
     """Run cmd in a fresh process; its wall time and peak RSS.
 
     Peak RSS comes from GNU time (``%M``), whose child is forked from the small ``time``
@@ -422,7 +422,7 @@ def run(cmd: list[str], cwd: Path | None = None) -> Run:
     ):
         full = [GNU_TIME, "-f", "%M", "-o", tf.name, *cmd] if GNU_TIME else cmd
         t0 = time.perf_counter()
-        proc = subprocess.Popen(full, stdout=out, stderr=err, cwd=cwd, env=CHILD_ENV)
+        proc = subprocess.Popen(full, stdout=out, stderr=err, cwd=cwd, env=env or CHILD_ENV)
         _, status, usage = os.wait4(proc.pid, 0)
         wall = time.perf_counter() - t0
         proc.returncode = os.waitstatus_to_exitcode(status)
@@ -445,10 +445,11 @@ def _git(*args: str) -> str:
 
 
 def source_state() -> str:
-    """Git HEAD, whether src/ has uncommitted changes, and a digest of src/opendata/*.py."""
+    """Git HEAD, whether src/ has uncommitted changes, and a digest of the .py files under src/opendata/."""
     digest = hashlib.sha256()
-    for path in sorted((REPO / "src" / "opendata").glob("*.py")):
-        digest.update(path.name.encode() + path.read_bytes())
+    src = REPO / "src" / "opendata"
+    for path in sorted(src.rglob("*.py")):
+        digest.update(path.relative_to(src).as_posix().encode() + path.read_bytes())
     dirty = " + uncommitted changes in src/" if _git("status", "--porcelain", "src") else ""
     return f"{_git('rev-parse', '--short', 'HEAD')}{dirty} (src digest {digest.hexdigest()[:12]})"
 
