@@ -146,54 +146,80 @@ def _issues(
         "field": check.field,
     }
     claim = check.spec.get("claim")
-    out: list[Issue] = []
     if outcome.failing_rows is not None:
-        labels = list(dict.fromkeys(i for i in failed_index if i is not None and i in frame.index))
-        positions = frame.index.get_indexer(labels)
-        for count, pos in enumerate(positions):
-            if count >= MAX_ROW_FINDINGS:
-                out.append(
-                    Issue(
-                        message=f"{check.message} — and {len(positions) - count} more rows",
-                        details={"more_rows": len(positions) - count},
-                        **base,
-                    )
-                )
-                break
-            details = outcome.row_details(frame.index[pos]) if outcome.row_details else {}
-            if claim:
-                details["claim"] = claim
-            out.append(
-                Issue(
-                    message=_describe(check.message, details),
-                    line=where.line(pos),
-                    row=where.row(pos),
-                    details=details,
-                    **base,
-                )
-            )
-        return out
+        return _row_issues(check, outcome, frame, failed_index, where, base, claim)
     if outcome.groups and check.kind.groups:
-        for group in outcome.groups:
-            details = dict(group)
-            if claim:
-                details["claim"] = claim
-            at = ", ".join(f"{k}={v}" for k, v in group["group"].items())
-            out.append(
-                Issue(
-                    message=f"{check.message} — {at}: expected {group['expected']}, found {group['actual']}",
-                    details=details,
-                    line=_first_line(frame, group["group"], where),
-                    **base,
-                )
-            )
-        return out
+        return _group_issues(check, outcome, frame, where, base, claim)
     details = {"expected": outcome.expected, "actual": outcome.actual}
     if outcome.groups:
         details.update(outcome.groups[0])
     if claim:
         details["claim"] = claim
     return [Issue(message=_describe(check.message, details), details=details, **base)]
+
+
+def _row_issues(
+    check: Check,
+    outcome: Outcome,
+    frame: pd.DataFrame,
+    failed_index: list[Any],
+    where: RowMap,
+    base: dict[str, Any],
+    claim: Any,
+) -> list[Issue]:
+    """One finding per failing row (pandera's failure cases), the rows past the cap in one more."""
+    out: list[Issue] = []
+    labels = list(dict.fromkeys(i for i in failed_index if i is not None and i in frame.index))
+    positions = frame.index.get_indexer(labels)
+    for count, pos in enumerate(positions):
+        if count >= MAX_ROW_FINDINGS:
+            out.append(
+                Issue(
+                    message=f"{check.message} — and {len(positions) - count} more rows",
+                    details={"more_rows": len(positions) - count},
+                    **base,
+                )
+            )
+            break
+        details = outcome.row_details(frame.index[pos]) if outcome.row_details else {}
+        if claim:
+            details["claim"] = claim
+        out.append(
+            Issue(
+                message=_describe(check.message, details),
+                line=where.line(pos),
+                row=where.row(pos),
+                details=details,
+                **base,
+            )
+        )
+    return out
+
+
+def _group_issues(
+    check: Check,
+    outcome: Outcome,
+    frame: pd.DataFrame,
+    where: RowMap,
+    base: dict[str, Any],
+    claim: Any,
+) -> list[Issue]:
+    """One finding per failing group, at the first line of the group in this resource."""
+    out: list[Issue] = []
+    for group in outcome.groups:
+        details = dict(group)
+        if claim:
+            details["claim"] = claim
+        at = ", ".join(f"{k}={v}" for k, v in group["group"].items())
+        out.append(
+            Issue(
+                message=f"{check.message} — {at}: expected {group['expected']}, found {group['actual']}",
+                details=details,
+                line=_first_line(frame, group["group"], where),
+                **base,
+            )
+        )
+    return out
 
 
 def _describe(message: str, details: dict[str, Any]) -> str:
