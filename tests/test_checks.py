@@ -185,6 +185,25 @@ def test_every_declared_type_has_an_evaluator_and_evaluate_looks_it_up(
     assert evaluate(declared, {}).actual == "n"
 
 
+def test_docs_list_every_check_type_with_the_keys_its_spec_names() -> None:
+    # Internal seam: the type specs, read against the types table of docs/checks.md.
+    import re
+
+    from opendata.semantic.declarations import TYPES
+
+    table = (Path(__file__).parent.parent / "docs" / "checks.md").read_text(encoding="utf-8")
+    table = table.split("## Types", 1)[1].split("\n## ", 1)[0]
+    documented: dict[str, set[str]] = {}
+    for name, keys in re.findall(r"^\| `([a-z-]+)` \| (.*?) \|", table, re.MULTILINE):
+        like = re.match(r"as `([a-z-]+)`", keys)  # "as `group-count`, plus ..."
+        inherited = documented[like[1]] if like else set()
+        documented[name] = inherited | set(re.findall(r"`([a-z-]+)`", keys))
+    assert set(documented) == set(TYPES)
+    for name, kind in TYPES.items():
+        keys = {*kind.required, *kind.optional, *kind.any_of, *kind.one_of}
+        assert keys <= documented[name], (name, keys - documented[name])
+
+
 def test_row_check_with_where_reports_the_right_rows(make_package: Callable[..., Path]) -> None:
     spec = check("monotonic", column="cumulative", by="year", where="year >= 2018")
     csv = BATCHES_CSV.replace("2019,344,780", "2019,344,400")

@@ -34,7 +34,9 @@ def evaluate(check: Check, frames: Frames, codes: Codes | None = None) -> Outcom
     fn = EVALUATORS.get(check.type)
     if fn is None:
         raise CheckDefinitionError(f"unknown check type {check.type}")
-    check.tolerance  # noqa: B018  (every type's declared tolerance must be a number, used or not)
+    # Read for every type, as the if-chain did before dispatching: a `tolerance` that is not a
+    # number makes any check a check-error, even one whose type ignores it.
+    check.tolerance  # noqa: B018
     return fn(check, frames, codes or {})
 
 
