@@ -162,6 +162,48 @@ def test_malformed_check_is_a_finding(make_package: Callable[..., Path]) -> None
     assert [i.code for i in issues] == ["check-error"]
 
 
+def test_every_declared_type_has_an_evaluator_and_evaluate_looks_it_up(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Internal seams: the type specs, the evaluator registry and `evaluate`, to show that
+    # evaluating is a lookup in the registry and an unknown type never gets that far.
+    from opendata.semantic.declarations import TYPES, CheckDefinitionError, parse_check
+    from opendata.semantic.evaluators import evaluate
+    from opendata.semantic.registry import EVALUATORS, Outcome
+
+    assert set(EVALUATORS) == set(TYPES)
+    with pytest.raises(CheckDefinitionError, match="unknown type"):
+        parse_check(
+            {"id": "x", "type": "no-such-type", "message": "m"}, resource="t", declared_in=None
+        )
+    declared = parse_check(
+        {"id": "n", "type": "row-count", "message": "m", "min": 1}, resource="t", declared_in=None
+    )
+    monkeypatch.setitem(
+        EVALUATORS, "row-count", lambda check, frames, codes: Outcome(False, actual=check.id)
+    )
+    assert evaluate(declared, {}).actual == "n"
+
+
+def test_docs_list_every_check_type_with_the_keys_its_spec_names() -> None:
+    # Internal seam: the type specs, read against the types table of docs/checks.md.
+    import re
+
+    from opendata.semantic.declarations import TYPES
+
+    table = (Path(__file__).parent.parent / "docs" / "checks.md").read_text(encoding="utf-8")
+    table = table.split("## Types", 1)[1].split("\n## ", 1)[0]
+    documented: dict[str, set[str]] = {}
+    for name, keys in re.findall(r"^\| `([a-z-]+)` \| (.*?) \|", table, re.MULTILINE):
+        like = re.match(r"as `([a-z-]+)`", keys)  # "as `group-count`, plus ..."
+        inherited = documented[like[1]] if like else set()
+        documented[name] = inherited | set(re.findall(r"`([a-z-]+)`", keys))
+    assert set(documented) == set(TYPES)
+    for name, kind in TYPES.items():
+        keys = {*kind.required, *kind.optional, *kind.any_of, *kind.one_of}
+        assert keys <= documented[name], (name, keys - documented[name])
+
+
 def test_row_check_with_where_reports_the_right_rows(make_package: Callable[..., Path]) -> None:
     spec = check("monotonic", column="cumulative", by="year", where="year >= 2018")
     csv = BATCHES_CSV.replace("2019,344,780", "2019,344,400")
@@ -180,9 +222,12 @@ def _group_outcomes(
     With `digits` the keys are digit codes; with `unique` the other table's key is declared
     unique, so it is read as plain text and encoded for grouping (digit codes without hashing).
     """
+    # Internal seams: evaluate one check on frames built here, with and without the codes.
     from opendata.package import load_package
-    from opendata.semantic.checks import evaluate, parse_check
-    from opendata.semantic.runner import factorized, to_frame
+    from opendata.semantic.declarations import parse_check
+    from opendata.semantic.evaluators import evaluate
+    from opendata.semantic.grouping import factorized
+    from opendata.semantic.runner import to_frame
     from opendata.structural.table import validate_table
 
     def code(letter: str) -> str:
@@ -265,8 +310,7 @@ def test_group_checks_by_code_equal_pandas_grouping(
 
 
 def test_only_columns_used_solely_as_group_keys_are_left_out_of_frames() -> None:
-    from opendata.semantic.checks import parse_check
-    from opendata.validate import _coded_only
+    from opendata.semantic.declarations import coded_only, parse_check
 
     def check(raw: dict[str, Any]) -> Any:
         return parse_check({"message": "m", **raw}, resource="t", declared_in=None)
@@ -283,11 +327,11 @@ def test_only_columns_used_solely_as_group_keys_are_left_out_of_frames() -> None
             }
         ),
     ]
-    assert _coded_only(only_keys) == {"t": {"k"}, "o": {"k"}}
+    assert coded_only(only_keys) == {"t": {"k"}, "o": {"k"}}
     filtered = [*only_keys, check({"id": "c", "type": "row-count", "where": "k == 'a'", "min": 1})]
-    assert _coded_only(filtered) == {"t": set(), "o": {"k"}}
+    assert coded_only(filtered) == {"t": set(), "o": {"k"}}
     two_keys = check({"id": "d", "type": "group-count", "by": ["k", "n"], "against": against})
-    assert _coded_only([two_keys]) == {"o": {"k"}}
+    assert coded_only([two_keys]) == {"o": {"k"}}
 
 
 @pytest.mark.parametrize("block_size", [64 << 20, 1 << 10])

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 from opendata.errors import CouldNotRun
 from opendata.package import Package, load_package
 from opendata.report import Issue, Report, ResourceStats
-from opendata.semantic.checks import Check, collect_checks
+from opendata.semantic.declarations import Check, coded_only, collect_checks
 from opendata.structural.table import DEFAULT_BLOCK_SIZE, RowMap, TableResult, validate_table
 from opendata.structural.verdicts import Pending, Verdicts
 
@@ -215,7 +215,8 @@ def _run_semantic(
     report: Report,
 ) -> None:
     """Run the checks whose tables are structurally sound; note the ones skipped and why."""
-    from opendata.semantic.runner import factorized, run_checks, to_frame
+    from opendata.semantic.grouping import factorized
+    from opendata.semantic.runner import run_checks, to_frame
 
     runnable: list[Check] = []
     stats = {s.name: s for s in report.resources}
@@ -240,10 +241,10 @@ def _run_semantic(
     names = {n for c in runnable for n in c.needs()}
     keys = {key for c in runnable for key in c.group_keys()}
     codes = {n: factorized(tables[n], frozenset(c for r, c in keys if r == n)) for n in names}
-    coded_only = _coded_only(runnable)
+    keyed_only = coded_only(runnable)
     frames = {
         n: to_frame(
-            tables[n].drop_columns(sorted(coded_only.get(n, set()) & set(codes[n]))),
+            tables[n].drop_columns(sorted(keyed_only.get(n, set()) & set(codes[n]))),
             results[n].rows,
         )
         for n in names
@@ -251,22 +252,3 @@ def _run_semantic(
     paths = {r.name: r.path for r in package.resources}
     where = {n: results[n].where or RowMap() for n in names}
     report.issues.extend(run_checks(runnable, frames, paths, where, codes))
-
-
-def _coded_only(checks: list[Check]) -> dict[str, set[str]]:
-    """Per resource, the columns that checks read only as the one-column key of a group check.
-
-    Group checks count and add those by their dictionary codes, so the DataFrames are built
-    without them: at millions of rows a decoded key column is the largest thing in a frame.
-    """
-    as_key: dict[str, set[str]] = {}
-    otherwise: dict[str, set[str]] = {}
-    for check in checks:
-        keys = check.group_keys()
-        for resource, columns in check.needs().items():
-            for column in columns:
-                role = as_key if (resource, column) in keys else otherwise
-                role.setdefault(resource, set()).add(column)
-        for resource, columns in check.filter_columns().items():
-            otherwise.setdefault(resource, set()).update(columns)
-    return {r: cols - otherwise.get(r, set()) for r, cols in as_key.items()}

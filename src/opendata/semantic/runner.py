@@ -1,4 +1,4 @@
-"""The semantic layer: declared checks compiled to pandera and run lazily on the typed tables."""
+"""Running the declared checks: each compiled to a pandera check, run lazily, its failures turned into Issues."""
 
 from __future__ import annotations
 
@@ -6,12 +6,14 @@ from typing import TYPE_CHECKING, Any
 
 from opendata.io.dtypes import pandas_types
 from opendata.report import Issue
-from opendata.semantic.checks import Check, Codes, Outcome, evaluate
+from opendata.semantic.declarations import Check
+from opendata.semantic.evaluators import evaluate
 from opendata.semantic.expression import ExpressionError
+from opendata.semantic.frames import Codes
+from opendata.semantic.registry import Outcome
 from opendata.structural.table import RowMap, decoded
 
 if TYPE_CHECKING:
-    import numpy as np
     import pandas as pd
     import pyarrow as pa
 
@@ -28,54 +30,6 @@ def to_frame(table: pa.Table, rows: int | None = None) -> pd.DataFrame:
     if not table.num_columns:
         return pd.DataFrame(index=pd.RangeIndex(rows or 0))
     return decoded(table).to_pandas(types_mapper=pandas_types())
-
-
-def factorized(
-    table: pa.Table, keys: frozenset[str] = frozenset()
-) -> dict[str, tuple[np.ndarray, pd.Index]]:
-    """The dictionary-encoded columns' codes (-1 for null) and distinct values, for grouping.
-
-    Text columns named in `keys` that were read plain (key columns whose values all differ)
-    are encoded here. The values are a pandas Index of the dtype `to_frame` gives the column,
-    so that groups found by code align with groups pandas finds in other tables.
-    """
-    import pandas as pd
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
-    out = {}
-    for name, column in zip(table.column_names, table.columns, strict=True):
-        if name in keys and pa.types.is_string(column.type):
-            column = _encoded(column)
-        if not pa.types.is_dictionary(column.type):
-            continue
-        array = column.combine_chunks() if isinstance(column, pa.ChunkedArray) else column
-        if not pa.types.is_string(array.type.value_type):
-            continue
-        indices = array.indices.cast(pa.int32())
-        if indices.null_count:
-            indices = pc.fill_null(indices, -1)
-        values = array.dictionary.to_pandas(types_mapper={pa.string(): pd.StringDtype()}.get)
-        out[name] = (indices.to_numpy(zero_copy_only=False), pd.Index(values))
-    return out
-
-
-def _encoded(column: pa.Array | pa.ChunkedArray) -> pa.Array:
-    """A plain text column dictionary-encoded; digit codes of one width without hashing text."""
-    import numpy as np
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
-    from opendata.structural.table import digit_values
-
-    array = column.combine_chunks() if isinstance(column, pa.ChunkedArray) else column
-    digits = digit_values(array)
-    if digits is None or not digits[1].all():
-        return pc.dictionary_encode(array)
-    _, first, inverse = np.unique(digits[0], return_index=True, return_inverse=True)
-    return pa.DictionaryArray.from_arrays(
-        pa.array(inverse.ravel().astype(np.int32)), array.take(pa.array(first))
-    )
 
 
 def _rows_of(frame: pd.DataFrame) -> pd.DataFrame:
@@ -192,54 +146,80 @@ def _issues(
         "field": check.field,
     }
     claim = check.spec.get("claim")
-    out: list[Issue] = []
     if outcome.failing_rows is not None:
-        labels = list(dict.fromkeys(i for i in failed_index if i is not None and i in frame.index))
-        positions = frame.index.get_indexer(labels)
-        for count, pos in enumerate(positions):
-            if count >= MAX_ROW_FINDINGS:
-                out.append(
-                    Issue(
-                        message=f"{check.message} — and {len(positions) - count} more rows",
-                        details={"more_rows": len(positions) - count},
-                        **base,
-                    )
-                )
-                break
-            details = outcome.row_details(frame.index[pos]) if outcome.row_details else {}
-            if claim:
-                details["claim"] = claim
-            out.append(
-                Issue(
-                    message=_describe(check.message, details),
-                    line=where.line(pos),
-                    row=where.row(pos),
-                    details=details,
-                    **base,
-                )
-            )
-        return out
-    if outcome.groups and check.type in ("group-count", "group-sum"):
-        for group in outcome.groups:
-            details = dict(group)
-            if claim:
-                details["claim"] = claim
-            at = ", ".join(f"{k}={v}" for k, v in group["group"].items())
-            out.append(
-                Issue(
-                    message=f"{check.message} — {at}: expected {group['expected']}, found {group['actual']}",
-                    details=details,
-                    line=_first_line(frame, group["group"], where),
-                    **base,
-                )
-            )
-        return out
+        return _row_issues(check, outcome, frame, failed_index, where, base, claim)
+    if outcome.groups and check.kind.groups:
+        return _group_issues(check, outcome, frame, where, base, claim)
     details = {"expected": outcome.expected, "actual": outcome.actual}
     if outcome.groups:
         details.update(outcome.groups[0])
     if claim:
         details["claim"] = claim
     return [Issue(message=_describe(check.message, details), details=details, **base)]
+
+
+def _row_issues(
+    check: Check,
+    outcome: Outcome,
+    frame: pd.DataFrame,
+    failed_index: list[Any],
+    where: RowMap,
+    base: dict[str, Any],
+    claim: Any,
+) -> list[Issue]:
+    """One finding per failing row (pandera's failure cases), the rows past the cap in one more."""
+    out: list[Issue] = []
+    labels = list(dict.fromkeys(i for i in failed_index if i is not None and i in frame.index))
+    positions = frame.index.get_indexer(labels)
+    for count, pos in enumerate(positions):
+        if count >= MAX_ROW_FINDINGS:
+            out.append(
+                Issue(
+                    message=f"{check.message} — and {len(positions) - count} more rows",
+                    details={"more_rows": len(positions) - count},
+                    **base,
+                )
+            )
+            break
+        details = outcome.row_details(frame.index[pos]) if outcome.row_details else {}
+        if claim:
+            details["claim"] = claim
+        out.append(
+            Issue(
+                message=_describe(check.message, details),
+                line=where.line(pos),
+                row=where.row(pos),
+                details=details,
+                **base,
+            )
+        )
+    return out
+
+
+def _group_issues(
+    check: Check,
+    outcome: Outcome,
+    frame: pd.DataFrame,
+    where: RowMap,
+    base: dict[str, Any],
+    claim: Any,
+) -> list[Issue]:
+    """One finding per failing group, at the first line of the group in this resource."""
+    out: list[Issue] = []
+    for group in outcome.groups:
+        details = dict(group)
+        if claim:
+            details["claim"] = claim
+        at = ", ".join(f"{k}={v}" for k, v in group["group"].items())
+        out.append(
+            Issue(
+                message=f"{check.message} — {at}: expected {group['expected']}, found {group['actual']}",
+                details=details,
+                line=_first_line(frame, group["group"], where),
+                **base,
+            )
+        )
+    return out
 
 
 def _describe(message: str, details: dict[str, Any]) -> str:

@@ -1,0 +1,96 @@
+"""Reading the typed frames for a check: the rows a `where` keeps, the numbers a declaration names."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from opendata.semantic.expression import compiled
+
+if TYPE_CHECKING:
+    import numpy as np
+    import pandas as pd
+
+Frames = dict[str, "pd.DataFrame"]
+# resource -> column -> (codes: int32 per row, -1 for null; the distinct values, in code order):
+# key columns read dictionary-encoded, so that grouping by them needs no hashing of the values.
+Codes = dict[str, dict[str, tuple["np.ndarray", "pd.Index"]]]
+
+
+def select(frame: pd.DataFrame, where: Any) -> pd.DataFrame:
+    """The rows `where` keeps (all when it is empty)."""
+    if not where:
+        return frame
+    mask = compiled(str(where)).evaluate(frame)
+    return frame[mask]
+
+
+def column(frame: pd.DataFrame, where: Any, name: str) -> pd.Series:
+    """One column of the rows `where` keeps: filtering one column, not the whole frame."""
+    import pandas as pd
+
+    values = frame[name]
+    if not where:
+        return values
+    mask = compiled(str(where)).evaluate(frame)
+    if isinstance(mask, pd.Series):
+        return values[mask]
+    return values if mask else values.iloc[:0]
+
+
+def count(frame: pd.DataFrame, where: Any) -> int:
+    """How many rows `where` keeps (all when it is empty), without copying them."""
+    import pandas as pd
+
+    if not where:
+        return len(frame)
+    mask = compiled(str(where)).evaluate(frame)
+    if isinstance(mask, pd.Series):
+        return int(mask.sum())
+    return len(frame) if mask else 0
+
+
+def number(value: Any, frames: Frames, default_resource: str) -> Any:
+    """A number, or the aggregate a reference describes."""
+    if not isinstance(value, dict):
+        return value
+    ref = str(value.get("resource") or default_resource)
+    agg = value.get("aggregate", "sum")
+    if agg == "count":
+        return count(frames[ref], value.get("where"))
+    values = column(frames[ref], value.get("where"), str(value["column"]))
+    if agg == "distinct":
+        return int(values.nunique(dropna=True))
+    result = getattr(values, agg)()
+    return plain(result)
+
+
+def operand(frame: pd.DataFrame, value: Any) -> Any:
+    """A column of the frame when `value` names one, else the value itself (a number)."""
+    return frame[value] if isinstance(value, str) else value
+
+
+def plain(value: Any) -> Any:
+    """numpy / pandas scalars to plain Python for JSON."""
+    import math
+
+    if value is None:
+        return None
+    if hasattr(value, "item"):
+        value = value.item()
+    if isinstance(value, float) and math.isfinite(value) and value.is_integer():
+        return int(value)
+    try:
+        import pandas as pd
+
+        if value is pd.NA or (isinstance(value, float) and math.isnan(value)):
+            return None
+    except ImportError:  # pragma: no cover
+        pass
+    return value
+
+
+def close(a: Any, b: Any, tolerance: float) -> bool:
+    """Whether two numbers agree within the tolerance (and a relative hair); None only with None."""
+    if a is None or b is None:
+        return a is b
+    return abs(float(a) - float(b)) <= tolerance + 1e-9 * max(abs(float(a)), abs(float(b)), 1.0)
