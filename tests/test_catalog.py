@@ -16,7 +16,10 @@ from typing import Any
 import pytest
 
 from opendata.errors import CouldNotRun, Refused
-from opendata.release.core import build, get, load_release, publish, safe_extract_zip
+from opendata.io.unzip import safe_extract_zip
+from opendata.release.build import build
+from opendata.release.catalog import publish
+from opendata.release.get import get, load_release
 
 ROWS = [["11", "Beijing", "0"], ["52", "Guizhou", "66"], ["53", "Yunnan", "88"]]
 

@@ -13,14 +13,11 @@ from typing import Any
 import pytest
 
 from opendata.errors import Refused
-from opendata.release.core import (
-    build,
-    bump_between,
-    changelog_section,
-    load_release,
-    release_check,
-    version_key,
-)
+from opendata.release.build import build
+from opendata.release.changelog import changelog_section
+from opendata.release.gate import release_check
+from opendata.release.get import load_release
+from opendata.versions.semver import bump_between, version_key
 
 ROWS = [
     ["11", "Beijing", "0", "0.0", "2016-01-01"],
