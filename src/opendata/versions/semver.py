@@ -9,10 +9,9 @@ newline (`1.0.0\\n`, which the old `$` let through into folder names), and non-A
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Literal
 
-if TYPE_CHECKING:
-    from semver import Version
+from semver import Version
 
 Bump = Literal["none", "patch", "minor", "major"]
 BUMP_ORDER: dict[str, int] = {"none": 0, "patch": 1, "minor": 2, "major": 3}
@@ -29,8 +28,6 @@ def max_bump(*bumps: str) -> Bump:
 
 def parse_version(version: str | None) -> Version | None:
     """The version as a `semver.Version`, or None when it is not a SemVer string."""
-    from semver import Version
-
     try:
         return Version.parse(version or "")
     except ValueError:
@@ -63,8 +60,6 @@ def bump_between(old: str | None, new: str | None) -> Bump:
 
 def next_version(version: str | None, bump: Bump) -> str:
     """The smallest version that is BUMP ahead of VERSION (a patch for 'none')."""
-    from semver import Version
-
     v = parse_version(version) or Version(0, 0, 0)
     if bump == "major":
         return f"{v.major + 1}.0.0"
