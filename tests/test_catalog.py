@@ -7,8 +7,10 @@ import http.server
 import json
 import stat
 import threading
+import tomllib
 import zipfile
 from collections.abc import Iterator
+from fnmatch import fnmatch
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -16,7 +18,10 @@ from typing import Any
 import pytest
 
 from opendata.errors import CouldNotRun, Refused
-from opendata.release.core import build, get, load_release, publish, safe_extract_zip
+from opendata.io.unzip import safe_extract_zip
+from opendata.release.build import build
+from opendata.release.catalog import publish
+from opendata.release.get import get, load_release
 
 ROWS = [["11", "Beijing", "0"], ["52", "Guizhou", "66"], ["53", "Yunnan", "88"]]
 
@@ -305,3 +310,15 @@ def test_a_hostile_index_cannot_steer_the_target(catalog: Path, tmp_path: Path) 
     with pytest.raises(Refused, match=r"unsafe package name or version"):
         get(catalog, "demo", tmp_path / "work" / "d")
     assert not (tmp_path / "work").exists()
+
+
+def test_catalog_templates_ship_in_the_wheel() -> None:
+    # package-data must name every template, or an installed opendata renders no pages.
+    root = Path(__file__).resolve().parents[1]
+    config = tomllib.loads((root / "pyproject.toml").read_text(encoding="utf-8"))
+    patterns = config["tool"]["setuptools"]["package-data"]["opendata"]
+    package = root / "src" / "opendata"
+    templates = sorted(p.relative_to(package).as_posix() for p in package.rglob("*.html"))
+    assert templates == ["render/templates/index.html", "render/templates/version.html"]
+    for rel in templates:
+        assert any(fnmatch(rel, pattern) for pattern in patterns), rel

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from opendata.errors import CouldNotRun
-from opendata.render.diff import render_diff
+from opendata.render.diff import render as render_diff
 from opendata.versions.diff import diff_packages
 
 ROWS = [

@@ -13,14 +13,11 @@ from typing import Any
 import pytest
 
 from opendata.errors import Refused
-from opendata.release.core import (
-    build,
-    bump_between,
-    changelog_section,
-    load_release,
-    release_check,
-    version_key,
-)
+from opendata.release.build import build
+from opendata.release.changelog import changelog_section
+from opendata.release.gate import release_check
+from opendata.release.get import load_release
+from opendata.versions.semver import bump_between, parse_version, version_key
 
 ROWS = [
     ["11", "Beijing", "0", "0.0", "2016-01-01"],
@@ -134,6 +131,15 @@ def test_semver_order_and_bumps() -> None:
         "none",
         "none",
     ]
+
+
+def test_versions_semver_forbids_are_refused_and_sorted_first() -> None:
+    # SemVer 2.0.0 forbids these; the semver package refuses them (the old regex let them in).
+    for bad in ("1.0.0-rc.01", "1.0.0\n", "\u0661.0.0", "1.0", "v1.0.0"):
+        assert parse_version(bad) is None, bad
+        assert bump_between("0.1.0", bad) == "none"
+    assert sorted(["1.0.0", "1.0.0\n"], key=version_key) == ["1.0.0\n", "1.0.0"]
+    assert version_key("1.0.0+build.2") == version_key("1.0.0+build.1")
 
 
 def test_changelog_section_stops_at_next_heading_and_link_refs() -> None:

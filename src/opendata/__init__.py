@@ -20,11 +20,11 @@ __version__ = "0.1.0"
 _API = {
     "validate_package": "opendata.validate",
     "diff_packages": "opendata.versions.diff",
-    "release_check": "opendata.release.core",
-    "build": "opendata.release.core",
-    "publish": "opendata.release.core",
-    "get": "opendata.release.core",
-    "load_release": "opendata.release.core",
+    "release_check": "opendata.release.gate",
+    "build": "opendata.release.build",
+    "publish": "opendata.release.catalog",
+    "get": "opendata.release.get",
+    "load_release": "opendata.release.get",
     "Report": "opendata.report",
     "Issue": "opendata.report",
 }
@@ -32,11 +32,11 @@ _API = {
 __all__ = ["__version__", *_API]
 
 if TYPE_CHECKING:
-    from opendata.release.core import build as build
-    from opendata.release.core import get as get
-    from opendata.release.core import load_release as load_release
-    from opendata.release.core import publish as publish
-    from opendata.release.core import release_check as release_check
+    from opendata.release.build import build as build
+    from opendata.release.catalog import publish as publish
+    from opendata.release.gate import release_check as release_check
+    from opendata.release.get import get as get
+    from opendata.release.get import load_release as load_release
     from opendata.report import Issue as Issue
     from opendata.report import Report as Report
     from opendata.validate import validate_package as validate_package

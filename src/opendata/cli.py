@@ -88,7 +88,7 @@ def validate(
     Exit 0 when valid (warnings allowed), 1 when invalid, 2 when it could not run.
     """
     from opendata.errors import CouldNotRun
-    from opendata.render.report import render_github, render_json, render_text
+    from opendata.render.report import render
     from opendata.validate import validate_package
 
     try:
@@ -101,12 +101,7 @@ def validate(
             path=descriptor,
             hint="try a smaller --chunk-mb",
         ) from None
-    if fmt == "json":
-        click.echo(render_json(report))
-    elif fmt == "github":
-        click.echo(render_github(report))
-    else:
-        render_text(report, sys.stdout)
+    render(report, fmt, sys.stdout)
     sys.exit(0 if report.valid else 1)
 
 
@@ -132,10 +127,10 @@ def diff(old: str, new: str, fmt: str, repo: str) -> None:
     OLD and NEW are package folders, descriptors, release zips or git revisions (HEAD~1,
     v1.0.0, REV:path/to/package).
     """
-    from opendata.render.diff import render_diff
+    from opendata.render.diff import render
     from opendata.versions.diff import diff_packages
 
-    click.echo(render_diff(diff_packages(old, new, repo=repo), fmt), nl=False)
+    click.echo(render(diff_packages(old, new, repo=repo), fmt), nl=False)
 
 
 @main.group()
@@ -153,15 +148,11 @@ def release_check(base: str, repo: str, fmt: str) -> None:
 
     Exit 0 when it passes, 1 when it fails, 2 when it could not run.
     """
-    import json
-
-    from opendata.release.core import release_check as check
+    from opendata.release.gate import release_check as check
+    from opendata.render.gate import render
 
     result = check(repo, base)
-    if fmt == "json":
-        click.echo(json.dumps(result.to_dict(), indent=2, ensure_ascii=False))
-    else:
-        click.echo(result.render(), nl=False)
+    click.echo(render(result, fmt), nl=False)
     sys.exit(0 if result.passed else 1)
 
 
@@ -171,7 +162,7 @@ def release_check(base: str, repo: str, fmt: str) -> None:
 @handle_errors
 def build(descriptor: str, out: str) -> None:
     """Build dist/<name>-<version>/, its zip and SHA256SUMS, deterministically."""
-    from opendata.release.core import build as build_release
+    from opendata.release.build import build as build_release
 
     notes: list[str] = []
     path = build_release(descriptor, out, notes=notes)
@@ -186,7 +177,7 @@ def build(descriptor: str, out: str) -> None:
 @handle_errors
 def publish(release_dir: str, catalog: str) -> None:
     """Add a built release to a static catalog folder (published versions are immutable)."""
-    from opendata.release.core import publish as publish_release
+    from opendata.release.catalog import publish as publish_release
 
     click.echo(f"published {publish_release(release_dir, catalog)}")
 
@@ -198,6 +189,6 @@ def publish(release_dir: str, catalog: str) -> None:
 @handle_errors
 def get(catalog: str, spec: str, to: str) -> None:
     """Download a release from a catalog folder or URL, verify checksums, validate, unpack."""
-    from opendata.release.core import get as get_release
+    from opendata.release.get import get as get_release
 
     click.echo(f"got {get_release(catalog, spec, to)}")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -142,9 +143,13 @@ def render_markdown(diff: PackageDiff, *, max_rows: int = MAX_ROWS_SHOWN) -> str
     return "\n".join(out).rstrip("\n") + "\n"
 
 
-RENDERERS = {"text": render_text, "json": render_json, "markdown": render_markdown}
+RENDERERS: dict[str, Callable[[PackageDiff], str]] = {
+    "text": render_text,
+    "json": render_json,
+    "markdown": render_markdown,
+}
 
 
-def render_diff(diff: PackageDiff, fmt: str = "text") -> str:
+def render(diff: PackageDiff, fmt: str = "text") -> str:
     """Render DIFF in one of: text, json, markdown."""
     return RENDERERS[fmt](diff)

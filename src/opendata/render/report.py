@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import sys
+from collections.abc import Callable
 from typing import IO
 
 from opendata.codes import describe
@@ -109,3 +111,18 @@ def render_text(
         console.print(f"[dim]note: {escape(note)}[/dim]")
     style = "green" if report.valid else "red"
     console.print(f"[{style}]{escape(_summary(report))}[/{style}]")
+
+
+RENDERERS: dict[str, Callable[[Report], str]] = {"json": render_json, "github": render_github}
+
+
+def render(report: Report, fmt: str = "text", file: IO[str] | None = None) -> None:
+    """Write REPORT to FILE (stdout) as text, json or github.
+
+    Unlike the other renderers this writes rather than returns: rich decides the text form's
+    colours from the terminal it writes to.
+    """
+    if fmt == "text":
+        render_text(report, file)
+    else:
+        print(RENDERERS[fmt](report), file=file or sys.stdout)

@@ -3,26 +3,18 @@
 from __future__ import annotations
 
 import math
-import os
-import subprocess
-import tempfile
 from collections import Counter
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from opendata.errors import CouldNotRun, OpendataError
 from opendata.report import jsonable
+from opendata.versions.semver import BUMP_ORDER, Bump, max_bump
+from opendata.versions.sources import open_source
 
 if TYPE_CHECKING:
-    import pyarrow as pa
-
     from opendata.package import Package, Resource
-
-Bump = Literal["none", "patch", "minor", "major"]
-BUMP_ORDER: dict[str, int] = {"none": 0, "patch": 1, "minor": 2, "major": 3}
 
 # Keys that a build fills in or that change on every release; they are not content changes.
 _VOLATILE_PACKAGE_KEYS = {"resources", "version", "created", "checks"}
@@ -30,15 +22,6 @@ _VOLATILE_RESOURCE_KEYS = {"schema", "checks", "hash", "bytes"}
 # Constraints where a larger value is more restrictive, and where a smaller one is.
 _LOWER_BOUNDS = {"minimum", "exclusiveMinimum", "minLength"}
 _UPPER_BOUNDS = {"maximum", "exclusiveMaximum", "maxLength"}
-
-
-def max_bump(*bumps: str) -> Bump:
-    """The largest of the given bumps ('none' when empty)."""
-    best = "none"
-    for b in bumps:
-        if BUMP_ORDER[b] > BUMP_ORDER[best]:
-            best = b
-    return best  # type: ignore[return-value]
 
 
 @dataclass
@@ -198,161 +181,15 @@ class PackageDiff:
         }
 
 
-# --- where the two versions come from ------------------------------------------------------
-
-
-def _git(repo: Path, *args: str) -> subprocess.CompletedProcess[bytes]:
-    """Run git in REPO, capturing output; a missing git binary is CouldNotRun."""
-    try:
-        return subprocess.run(["git", "-C", str(repo), *args], capture_output=True, check=False)
-    except FileNotFoundError:
-        raise CouldNotRun("git is not installed", hint="install git or pass folders") from None
-
-
-def git_toplevel(repo: str | Path) -> Path | None:
-    """The root of the git work tree holding REPO, or None when it is not in one."""
-    proc = _git(Path(repo), "rev-parse", "--show-toplevel")
-    if proc.returncode != 0:
-        return None
-    return Path(proc.stdout.decode().strip()).resolve()
-
-
-def is_git_revision(repo: str | Path, rev: str) -> bool:
-    """Whether REV names a commit in the repository holding REPO."""
-    if git_toplevel(repo) is None:
-        return False
-    return _git(Path(repo), "rev-parse", "--verify", "--quiet", f"{rev}^{{commit}}").returncode == 0
-
-
-def export_revision(repo: str | Path, rev: str, dest: Path) -> None:
-    """Write the tree of REV (the whole repository) into DEST via `git archive`."""
-    import tarfile
-
-    top = git_toplevel(repo)
-    if top is None:
-        raise CouldNotRun(f"{repo} is not inside a git repository", path=str(repo))
-    proc = _git(top, "archive", "--format=tar", rev)
-    if proc.returncode != 0:
-        msg = proc.stderr.decode(errors="replace").strip().splitlines()
-        raise CouldNotRun(
-            f"git archive {rev} failed: {msg[-1] if msg else 'unknown error'}", path=str(top)
-        )
-    import io
-
-    with tarfile.open(fileobj=io.BytesIO(proc.stdout)) as tar:
-        # The 'data' filter refuses members escaping DEST, links out of it and device files.
-        tar.extractall(dest, filter="data")
-
-
-@contextmanager
-def open_source(spec: str | Path, *, repo: str | Path = ".") -> Iterator[Path]:
-    """Yield a descriptor path for SPEC: a folder, a descriptor, a release zip or a git revision.
-
-    A revision may be written REV or REV:SUBDIR; without SUBDIR the package is taken at the same
-    place inside the repository as REPO.
-    """
-    text = str(spec)
-    path = Path(text)
-    if path.exists():
-        if path.is_dir():
-            yield path / "datapackage.json"
-        elif path.suffix.lower() == ".zip":
-            from opendata.release.core import safe_extract_zip
-
-            with tempfile.TemporaryDirectory(prefix="opendata-diff-") as tmp:
-                safe_extract_zip(path, Path(tmp))
-                yield _find_descriptor(Path(tmp), what=str(path))
-        else:
-            yield path
-        return
-    rev, _, sub = text.partition(":")
-    if not rev or not is_git_revision(repo, rev):
-        raise CouldNotRun(
-            f"{text!r} is neither a file, a folder nor a git revision of {repo}",
-            hint="give a package folder, a descriptor, a release zip or a revision like HEAD~1",
-        )
-    top = git_toplevel(repo)
-    assert top is not None  # is_git_revision checked it
-    if not sub:
-        sub = os.path.relpath(Path(repo).resolve(), top)
-    with tempfile.TemporaryDirectory(prefix="opendata-diff-") as tmp:
-        export_revision(repo, rev, Path(tmp))
-        where = (Path(tmp) / sub).resolve()
-        if not where.is_relative_to(Path(tmp).resolve()):
-            raise CouldNotRun(f"{sub!r} is outside the repository", path=text)
-        descriptor = where if where.suffix == ".json" else where / "datapackage.json"
-        if not descriptor.is_file():
-            raise CouldNotRun(
-                f"no {os.path.relpath(descriptor, tmp)} at revision {rev}",
-                path=str(top),
-                hint="write REV:path/to/package",
-            )
-        yield descriptor
-
-
-def _find_descriptor(root: Path, *, what: str) -> Path:
-    """The datapackage.json at ROOT or in its single top-level folder (how release zips look)."""
-    if (root / "datapackage.json").is_file():
-        return root / "datapackage.json"
-    found = sorted(root.glob("*/datapackage.json"))
-    if len(found) != 1:
-        raise CouldNotRun("no datapackage.json in the archive", path=what)
-    return found[0]
-
-
 # --- reading tables --------------------------------------------------------------------------
-
-
-def read_table(resource: Resource) -> pa.Table:
-    """The resource's table typed per its Table Schema."""
-    try:
-        from opendata.structural.table import read_typed
-    except ImportError:  # structural.py not landed yet
-        return _read_typed_fallback(resource)
-    return read_typed(resource)
-
-
-def _read_typed_fallback(resource: Resource) -> pa.Table:
-    """A minimal typed CSV read (common types only) used until structural.read_typed exists."""
-    import pyarrow as pa
-    from pyarrow import csv
-
-    kinds = {
-        "integer": pa.int64(),
-        "year": pa.int64(),
-        "number": pa.float64(),
-        "boolean": pa.bool_(),
-        "date": pa.date32(),
-    }
-    schema = resource.schema or {}
-    types = {f.name: kinds.get(f.type, pa.string()) for f in resource.fields}
-    missing = schema.get("missingValues", [""])
-    if resource.fullpath is None:
-        raise CouldNotRun(f"resource {resource.name!r} has no file", path=resource.path)
-    try:
-        return csv.read_csv(
-            resource.fullpath,
-            read_options=csv.ReadOptions(encoding=resource.encoding),
-            convert_options=csv.ConvertOptions(
-                column_types=types,
-                null_values=list(missing),
-                strings_can_be_null=True,
-                true_values=["true", "True", "TRUE", "1"],
-                false_values=["false", "False", "FALSE", "0"],
-            ),
-        )
-    except (pa.ArrowInvalid, OSError) as exc:
-        raise CouldNotRun(
-            f"cannot read {resource.name!r}: {str(exc).splitlines()[0]}",
-            path=str(resource.fullpath),
-            hint="run opendata validate",
-        ) from None
 
 
 def _read_rows(resource: Resource, notes: list[str]) -> tuple[list[str], list[tuple[Any, ...]]]:
     """Column names and rows of a resource, typed; as text when it does not parse (with a note)."""
+    from opendata.structural.table import read_typed
+
     try:
-        table = read_table(resource)
+        table = read_typed(resource)
     except OpendataError as exc:
         notes.append(f"{resource.name}: compared as text because it does not parse ({exc})")
         return _read_text_rows(resource)
@@ -411,6 +248,46 @@ def _constraint_bump(key: str, before: Any, after: Any) -> Bump:
     return "major"  # a changed pattern or unknown constraint: assume it may reject old data
 
 
+def _field_changes(name: str, a: dict[str, Any], b: dict[str, Any]) -> list[Change]:
+    """Type, format, constraint and metadata changes of a field present in both schemas."""
+    changes: list[Change] = []
+    for key in ("type", "format"):
+        va, vb = (
+            a.get(key, "string" if key == "type" else "default"),
+            b.get(key, "string" if key == "type" else "default"),
+        )
+        if va != vb:
+            kind = "field-retyped" if key == "type" else "field-format-changed"
+            changes.append(Change(kind, "major", f"field {name!r} {key} {va} → {vb}", name, va, vb))
+    ca, cb = a.get("constraints") or {}, b.get("constraints") or {}
+    for key in sorted(set(ca) | set(cb)):
+        if ca.get(key) != cb.get(key):
+            bump = _constraint_bump(key, ca.get(key), cb.get(key))
+            changes.append(
+                Change(
+                    "constraint-changed",
+                    bump,
+                    f"field {name!r} constraint {key}: {ca.get(key)!r} → {cb.get(key)!r}",
+                    name,
+                    ca.get(key),
+                    cb.get(key),
+                )
+            )
+    for key in sorted((set(a) | set(b)) - {"name", "type", "format", "constraints"}):
+        if a.get(key) != b.get(key):
+            changes.append(
+                Change(
+                    "field-metadata-changed",
+                    "patch",
+                    f"field {name!r} {key} changed",
+                    name,
+                    a.get(key),
+                    b.get(key),
+                )
+            )
+    return changes
+
+
 def _schema_changes(old: dict[str, Any], new: dict[str, Any]) -> list[Change]:
     """Field additions, removals, retypes, reorders, constraint and schema-level changes."""
     changes: list[Change] = []
@@ -432,43 +309,7 @@ def _schema_changes(old: dict[str, Any], new: dict[str, Any]) -> list[Change]:
             Change("fields-reordered", "major", "fields reordered", None, common_old, common_new)
         )
     for name in common_new:
-        a, b = of[name], nf[name]
-        for key in ("type", "format"):
-            va, vb = (
-                a.get(key, "string" if key == "type" else "default"),
-                b.get(key, "string" if key == "type" else "default"),
-            )
-            if va != vb:
-                kind = "field-retyped" if key == "type" else "field-format-changed"
-                changes.append(
-                    Change(kind, "major", f"field {name!r} {key} {va} → {vb}", name, va, vb)
-                )
-        ca, cb = a.get("constraints") or {}, b.get("constraints") or {}
-        for key in sorted(set(ca) | set(cb)):
-            if ca.get(key) != cb.get(key):
-                bump = _constraint_bump(key, ca.get(key), cb.get(key))
-                changes.append(
-                    Change(
-                        "constraint-changed",
-                        bump,
-                        f"field {name!r} constraint {key}: {ca.get(key)!r} → {cb.get(key)!r}",
-                        name,
-                        ca.get(key),
-                        cb.get(key),
-                    )
-                )
-        for key in sorted((set(a) | set(b)) - {"name", "type", "format", "constraints"}):
-            if a.get(key) != b.get(key):
-                changes.append(
-                    Change(
-                        "field-metadata-changed",
-                        "patch",
-                        f"field {name!r} {key} changed",
-                        name,
-                        a.get(key),
-                        b.get(key),
-                    )
-                )
+        changes.extend(_field_changes(name, of[name], nf[name]))
     for key in sorted((set(old) | set(new)) - {"fields"}):
         va, vb = old.get(key), new.get(key)
         if va == vb:

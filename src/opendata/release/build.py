@@ -1,0 +1,181 @@
+"""Deterministic builds: stage a valid package with inline schemas, Parquet copies and hashes."""
+
+from __future__ import annotations
+
+import copy
+import os
+import re
+import shutil
+import subprocess
+import tempfile
+from datetime import UTC, datetime
+from pathlib import Path, PurePosixPath
+from typing import TYPE_CHECKING, Any
+
+from opendata.errors import CouldNotRun, Refused
+from opendata.io.digest import sha256_hex
+from opendata.release.archive import json_bytes, walk_files, write_sums, write_zip
+from opendata.release.changelog import changelog_section, find_changelog
+from opendata.versions.semver import parse_version
+
+if TYPE_CHECKING:
+    from opendata.package import Package
+
+# A package name becomes a folder and a URL segment, so keep it to the Data Package name rule.
+NAME = re.compile(r"^[a-z0-9][a-z0-9._-]*$")
+FALLBACK_EPOCH = 315532800  # 1980-01-01T00:00:00Z, the zip epoch
+
+
+def validation_report(descriptor: Path) -> dict[str, Any]:
+    """The validation report dict of the package at DESCRIPTOR."""
+    from opendata.validate import validate_package
+
+    return validate_package(descriptor).to_dict()
+
+
+def _created(basepath: Path, notes: list[str]) -> str:
+    """Build time for `created`: SOURCE_DATE_EPOCH, else the last commit, else a fixed epoch."""
+    epoch: int | None = None
+    env = os.environ.get("SOURCE_DATE_EPOCH")
+    if env:
+        if not env.isdigit():
+            raise CouldNotRun(f"SOURCE_DATE_EPOCH={env!r} is not a whole number of seconds")
+        epoch = int(env)
+    else:
+        try:
+            proc = subprocess.run(
+                ["git", "-C", str(basepath), "log", "-1", "--format=%ct"],
+                capture_output=True,
+                check=False,
+            )
+            out = proc.stdout.decode().strip()
+            epoch = int(out) if proc.returncode == 0 and out.isdigit() else None
+        except FileNotFoundError:
+            epoch = None
+    if epoch is None:
+        epoch = FALLBACK_EPOCH
+        notes.append(
+            "no SOURCE_DATE_EPOCH and no git commit: 'created' set to 1980-01-01T00:00:00Z"
+        )
+    return datetime.fromtimestamp(epoch, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _write_parquet(pkg: Package, stage: Path) -> None:
+    """A typed Parquet copy of every table, written deterministically (fixed codec, no clocks)."""
+    import pyarrow.parquet as pq
+
+    from opendata.structural.table import read_typed
+
+    for res in pkg.resources:
+        if not res.schema or res.fullpath is None:
+            continue
+        table = read_typed(res).replace_schema_metadata(None)
+        target = stage / "parquet" / f"{res.name}.parquet"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        pq.write_table(table, target, compression="zstd", compression_level=9, store_schema=True)
+
+
+def _stage_package(pkg: Package, stage: Path, version: str, created: str) -> dict[str, Any]:
+    """Copy data files into STAGE and return the release descriptor (schemas inline, hashes)."""
+    descriptor = copy.deepcopy(pkg.descriptor)
+    descriptor["version"] = version
+    descriptor["created"] = created
+    if pkg.checks:
+        descriptor["checks"] = copy.deepcopy(pkg.checks)
+    for raw, res in zip(descriptor["resources"], pkg.resources, strict=True):
+        if res.schema is not None:
+            raw["schema"] = copy.deepcopy(res.schema)
+        if res.checks:
+            raw["checks"] = copy.deepcopy(res.checks)
+        if res.fullpath is None or res.path is None:
+            continue
+        target = stage / PurePosixPath(res.path)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            shutil.copyfile(res.fullpath, target)
+        except OSError as exc:
+            raise CouldNotRun(
+                f"cannot copy {res.path}: {exc.strerror}", path=str(res.fullpath)
+            ) from None
+        raw["hash"] = f"sha256:{sha256_hex(target)}"
+        raw["bytes"] = target.stat().st_size
+    return descriptor
+
+
+def _check_buildable(pkg: Package, out: Path) -> str:
+    """The release's folder name `<name>-<version>`; refuse a bad version or name, or a rebuild."""
+    version = pkg.version
+    where = str(pkg.descriptor_path)
+    if parse_version(version) is None:
+        what = "has no version" if version is None else f"version {version!r} is not semver X.Y.Z"
+        raise Refused(f"descriptor {what}", path=where, hint='set "version": "1.0.0"')
+    if not NAME.match(pkg.name):
+        raise Refused(
+            f"package name {pkg.name!r} must be lower-case letters, digits, '.', '-', '_'",
+            path=where,
+        )
+    stem = f"{pkg.name}-{version}"
+    for existing in (out / stem, out / f"{stem}.zip"):
+        if existing.exists():
+            raise Refused(
+                f"release {stem} already exists",
+                path=str(existing),
+                hint="bump the version; releases are immutable",
+            )
+    return stem
+
+
+def _changelog_section(pkg: Package, version: str, notes: list[str]) -> str:
+    """The version's CHANGELOG.md section, or a stub (with a note) when there is none."""
+    log = find_changelog(pkg.basepath)
+    section = changelog_section(log.read_text(encoding="utf-8"), version) if log else None
+    if section is None:
+        notes.append(f"no '## [{version}]' section in CHANGELOG.md; the release has a stub")
+        section = f"## [{version}]\n\nNo changelog entry.\n"
+    return section
+
+
+def build(
+    package_path: str | Path = ".", out: str | Path = "dist", *, notes: list[str] | None = None
+) -> Path:
+    """Build `OUT/<name>-<version>/`, its zip and SHA256SUMS; refuse invalid or existing ones."""
+    from opendata.package import load_package
+
+    notes = notes if notes is not None else []
+    pkg = load_package(package_path)
+    version = pkg.version
+    out = Path(out)
+    stem = _check_buildable(pkg, out)
+    final, final_zip = out / stem, out / f"{stem}.zip"
+    report = validation_report(pkg.descriptor_path)
+    if not report["valid"]:
+        raise Refused(
+            f"package is invalid ({report['summary']['errors']} error(s)); nothing built",
+            path=str(pkg.descriptor_path),
+            hint="run opendata validate",
+        )
+    created = _created(pkg.basepath, notes)
+    section = _changelog_section(pkg, str(version), notes)
+    out.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{stem}.", dir=out))
+    try:
+        stage = tmp / stem
+        stage.mkdir()
+        descriptor = _stage_package(pkg, stage, str(version), created)
+        _write_parquet(pkg, stage)
+        # The report names the descriptor inside the release, not the builder's own path.
+        report = {**report, "descriptor": "datapackage.json"}
+        (stage / "validation.json").write_bytes(json_bytes(report))
+        (stage / "CHANGELOG.md").write_bytes(section.encode("utf-8"))
+        (stage / "datapackage.json").write_bytes(json_bytes(descriptor))
+        write_sums(stage)
+        for _, p in walk_files(stage):
+            os.chmod(p, 0o644)
+        write_zip(stage, tmp / final_zip.name)
+        if final.exists() or final_zip.exists():
+            raise Refused(f"release {stem} appeared while building", path=str(final))
+        os.replace(tmp / final_zip.name, final_zip)
+        os.replace(stage, final)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return final

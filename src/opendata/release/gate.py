@@ -1,0 +1,171 @@
+"""The CI gate: when a package changed since a base revision, its version and CHANGELOG must say so."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from opendata.errors import CouldNotRun
+from opendata.release.changelog import changelog_section, find_changelog
+from opendata.versions.semver import BUMP_ORDER, Bump, bump_between, next_version, parse_version
+from opendata.versions.sources import export_revision, git_toplevel, is_git_revision
+
+if TYPE_CHECKING:
+    from opendata.package import Package
+    from opendata.versions.diff import PackageDiff
+
+
+@dataclass
+class GateResult:
+    """Outcome of `release check`: whether it passed, why, and the diff behind it."""
+
+    passed: bool
+    base: str
+    old_version: str | None
+    new_version: str | None
+    required: Bump
+    actual: Bump
+    problems: list[str] = field(default_factory=list)
+    reasons: list[str] = field(default_factory=list)
+    changed_files: list[str] = field(default_factory=list)
+    diff: PackageDiff | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON form of the gate result."""
+        return {
+            "passed": self.passed,
+            "base": self.base,
+            "old_version": self.old_version,
+            "new_version": self.new_version,
+            "required": self.required,
+            "actual": self.actual,
+            "problems": list(self.problems),
+            "reasons": list(self.reasons),
+            "changed_files": list(self.changed_files),
+            "diff": self.diff.to_dict() if self.diff else None,
+        }
+
+
+def _package_files(pkg: Package) -> set[str]:
+    """Descriptor, data, schema and check files of a package, relative to its folder."""
+    files = {pkg.descriptor_path.name}
+    for res in pkg.resources:
+        files.update(p for p in (res.path, res.schema_path, res.checks_path) if p)
+    if pkg.checks_path:
+        files.add(pkg.checks_path)
+    return files
+
+
+def _changed_files(old: Package | None, new: Package) -> list[str]:
+    """Package files whose bytes differ between the two versions (or exist in only one)."""
+    names = _package_files(new) | (_package_files(old) if old else set())
+    changed = []
+    for rel in sorted(names):
+        a = old.basepath / rel if old else None
+        b = new.basepath / rel
+        da = a.read_bytes() if a is not None and a.is_file() else None
+        db = b.read_bytes() if b.is_file() else None
+        if da != db:
+            changed.append(rel)
+    return changed
+
+
+def _work_tree(repo: Path, base: str) -> Path:
+    """The root of the git work tree holding REPO, where BASE must name a revision."""
+    top = git_toplevel(repo)
+    if top is None:
+        raise CouldNotRun("not inside a git repository", path=str(repo), hint="pass --repo")
+    if not is_git_revision(repo, base):
+        raise CouldNotRun(
+            f"{base!r} is not a revision of this repository",
+            path=str(top),
+            hint="fetch it first (actions/checkout with fetch-depth: 0)",
+        )
+    return top
+
+
+def _require(result: GateResult, diff: PackageDiff | None, first: bool) -> None:
+    """Set the bump the changes need, and the reasons for it."""
+    if first:
+        result.required = "major"
+        result.reasons.append(f"no package at {result.base}: this is its first release")
+    elif diff is not None:
+        result.required = diff.bump
+        result.reasons = [f"{b}: {m}" for b, m in diff.reasons()]
+        if result.changed_files and result.required == "none":
+            # Bytes changed without a content change (e.g. reformatting): the release hash changes.
+            result.required = "patch"
+            result.reasons.append(f"patch: files changed: {', '.join(result.changed_files)}")
+
+
+def _version_problems(result: GateResult) -> list[str]:
+    """What is wrong with the new version, given the bump the changes need."""
+    new_version = result.new_version
+    if parse_version(new_version) is None:
+        return [
+            f"datapackage.json: version {new_version!r} is not semver X.Y.Z"
+            f" (set it to {next_version(result.old_version, result.required)})"
+        ]
+    if BUMP_ORDER[result.actual] < BUMP_ORDER[result.required]:
+        want = next_version(result.old_version, result.required)
+        if result.actual != "none":
+            now = f"a {result.actual} bump"
+        else:
+            now = "unchanged" if new_version == result.old_version else "not higher"
+        return [
+            f"datapackage.json: version {new_version} is {now} from {result.old_version}, but the"
+            f" changes need a {result.required} bump (set version to at least {want})"
+        ]
+    return []
+
+
+def _changelog_problems(new: Package, top: Path) -> list[str]:
+    """What is missing from the changelog for the new version."""
+    if not new.version:
+        return []
+    log = find_changelog(new.basepath)
+    if log is None:
+        return [f"CHANGELOG.md not found; add one with a '## [{new.version}]' section"]
+    if changelog_section(log.read_text(encoding="utf-8"), new.version) is None:
+        return [
+            f"{os.path.relpath(log, top)}: no '## [{new.version}]' section"
+            f" (add one describing the changes)"
+        ]
+    return []
+
+
+def release_check(repo: str | Path = ".", base: str = "HEAD~1") -> GateResult:
+    """The CI gate: when the package changed since BASE, the version and CHANGELOG must say so."""
+    from opendata.package import load_package
+    from opendata.versions.diff import compare_packages
+
+    repo = Path(repo)
+    top = _work_tree(repo, base)
+    new = load_package(repo)
+    sub = os.path.relpath(new.basepath, top)
+    with tempfile.TemporaryDirectory(prefix="opendata-base-") as tmp:
+        export_revision(repo, base, Path(tmp))
+        old_path = Path(tmp) / sub / new.descriptor_path.name
+        old = load_package(old_path) if old_path.is_file() else None
+        changed = _changed_files(old, new)
+        diff = compare_packages(old, new, old_label=base, new_label="working tree") if old else None
+    result = GateResult(
+        passed=True,
+        base=base,
+        old_version=old.version if old else None,
+        new_version=new.version,
+        required="none",
+        actual=bump_between(old.version, new.version) if old else "major",
+        changed_files=changed,
+        diff=diff,
+    )
+    _require(result, diff, first=old is None)
+    if result.required == "none":
+        return result
+    result.problems += _version_problems(result)
+    result.problems += _changelog_problems(new, top)
+    result.passed = not result.problems
+    return result
