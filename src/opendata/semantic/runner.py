@@ -5,10 +5,11 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from opendata.io.dtypes import pandas_types
+from opendata.io.rowmap import RowMap
 from opendata.report import Issue
 from opendata.semantic.checks import Check, Codes, Outcome, evaluate
 from opendata.semantic.expression import ExpressionError
-from opendata.structural.table import RowMap, decoded
+from opendata.structural.table import decoded
 
 if TYPE_CHECKING:
     import numpy as np
@@ -66,7 +67,7 @@ def _encoded(column: pa.Array | pa.ChunkedArray) -> pa.Array:
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    from opendata.structural.table import digit_values
+    from opendata.structural.keys import digit_values
 
     array = column.combine_chunks() if isinstance(column, pa.ChunkedArray) else column
     digits = digit_values(array)
