@@ -32,6 +32,7 @@ from opendata.structural.keys import check_foreign_key, check_primary_key, check
 from opendata.structural.schema import check_schema, expected_fields
 
 if TYPE_CHECKING:
+    import numpy as np
     import pyarrow as pa
 
     from opendata.package import Field
@@ -206,112 +207,163 @@ def _scan(
     result: TableResult,
 ) -> None:
     """Run every batch through the cell checks, then the whole-table key checks."""
-    import pyarrow as pa
+    scan = _Scan(found, expected, resource, keep, references, reader.block_size >= PARALLEL_CHUNK)
+    scan.check_batches(batches)
+    scan.check_keys()
+    result.rows = len(scan.where)
+    result.where = scan.where
+    result.chunks = reader.chunks_read
+    result.serial_chunks = reader.serial_chunks
+    result.table = scan.table()
 
-    schema = resource.schema or {}
-    missing_values = list(schema.get("missingValues", [""]))
-    names = [f.name for f in expected]
-    pk = [n for n in resource.primary_key if n in names]
-    unique = [f.name for f in expected if f.constraints.get("unique")]
-    fks = [fk for fk in resource.foreign_keys if all(n in names for n in fk["fields"])]
-    key_names = set(pk) | set(unique) | {n for fk in fks for n in fk["fields"]}
-    self_refs = {
-        n for fk in fks if not fk["reference"].get("resource") for n in fk["reference"]["fields"]
-    }
-    wanted = set(names) if keep is None else (set(keep) & set(names))
-    store = wanted | key_names | (self_refs & set(names))
-    parts: dict[str, list[pa.Array]] = {n: [] for n in store}
-    by_name = {f.name: f for f in expected}
-    where = RowMap()
-    # Integer columns kept only for primary-key or unique checks are stored as int32 while
-    # their values fit (at millions of rows, half the memory of a key column).
-    fk_names = {n for fk in fks for n in fk["fields"]} | self_refs
-    narrow = {n for n in store - wanted - fk_names if by_name[n].type in ("integer", "year")}
 
-    def checked(batch: Batch) -> tuple[Batch, Findings, dict[str, pa.Array]]:
-        own = Findings(resource)
-        typed, _blank = check_batch(own, batch, expected, missing_values)
+class _Scan:
+    """One table's checks: each batch's cells on a pool of threads, then the keys of the whole table.
+
+    It stores, batch by batch, the columns the caller keeps and those the key checks need, with
+    the row map; `parallel` says whether two threads share the work (see PARALLEL_CHUNK).
+    """
+
+    def __init__(
+        self,
+        found: Findings,
+        expected: list[Field],
+        resource: Resource,
+        keep: set[str] | None,
+        references: dict[str, pa.Table] | None,
+        parallel: bool,
+    ) -> None:
+        schema = resource.schema or {}
+        self.found = found
+        self.expected = expected
+        self.resource = resource
+        self.references = references
+        self.parallel = parallel
+        self.missing_values = list(schema.get("missingValues", [""]))
+        self.names = names = [f.name for f in expected]
+        self.pk = pk = [n for n in resource.primary_key if n in names]
+        self.unique = unique = [f.name for f in expected if f.constraints.get("unique")]
+        self.fks = fks = [
+            fk for fk in resource.foreign_keys if all(n in names for n in fk["fields"])
+        ]
+        key_names = set(pk) | set(unique) | {n for fk in fks for n in fk["fields"]}
+        self_refs = {
+            n
+            for fk in fks
+            if not fk["reference"].get("resource")
+            for n in fk["reference"]["fields"]
+        }
+        self.wanted = wanted = set(names) if keep is None else (set(keep) & set(names))
+        self.store = store = wanted | key_names | (self_refs & set(names))
+        self.parts: dict[str, list[pa.Array]] = {n: [] for n in store}
+        self.by_name = by_name = {f.name: f for f in expected}
+        self.where = RowMap()
+        # Integer columns kept only for primary-key or unique checks are stored as int32 while
+        # their values fit (at millions of rows, half the memory of a key column).
+        fk_names = {n for fk in fks for n in fk["fields"]} | self_refs
+        self.narrow = {
+            n for n in store - wanted - fk_names if by_name[n].type in ("integer", "year")
+        }
+        self.order: np.ndarray | None = None  # positions in row order, when the map is not
+        self.columns: dict[str, pa.Array] = {}  # the stored columns, joined
+
+    def checked(self, batch: Batch) -> tuple[Batch, Findings, dict[str, pa.Array]]:
+        """One batch's cell checks, with findings of its own (runs on a worker thread)."""
+        own = Findings(self.resource)
+        typed, _blank = check_batch(own, batch, self.expected, self.missing_values)
         return batch, own, typed
 
-    def keep_batch(batch: Batch, own: Findings, typed: dict[str, pa.Array]) -> None:
-        found.issues.extend(own.issues)
-        for name in store:
+    def keep_batch(self, batch: Batch, own: Findings, typed: dict[str, pa.Array]) -> None:
+        """Take a checked batch's findings, stored columns and row numbers (in file order)."""
+        self.found.issues.extend(own.issues)
+        for name in self.store:
             values = typed[name]
-            if name in narrow:
-                values = _narrowed(values, parts[name], narrow, name)
-            parts[name].append(values)
-        where.append(batch.rows, batch.lines)
+            if name in self.narrow:
+                values = _narrowed(values, self.parts[name], self.narrow, name)
+            self.parts[name].append(values)
+        self.where.append(batch.rows, batch.lines)
 
-    # Two batches are checked at a time (pyarrow's kernels release the GIL) and kept in file
-    # order, findings included. Small chunks ask for bounded memory: one at a time then.
-    parallel = reader.block_size >= PARALLEL_CHUNK
-    with ThreadPoolExecutor(max_workers=2 if parallel else 1) as pool:
-        pending: deque[Future[tuple[Batch, Findings, dict[str, pa.Array]]]] = deque()
-        try:
-            for batch in read_ahead(batches, depth=4 if parallel else 1):
-                pending.append(pool.submit(checked, batch))
-                if len(pending) > (2 if parallel else 0):
-                    keep_batch(*pending.popleft().result())
-            while pending:
-                keep_batch(*pending.popleft().result())
-        finally:
-            for future in pending:
-                future.cancel()
-    order = None
-    if not where.ordered():
-        where, order = where.sorted()
+    def check_batches(self, batches: Iterator[Batch]) -> None:
+        """Check every batch while the next ones are read, keeping them in file order."""
+        parallel = self.parallel
+        # Two batches are checked at a time (pyarrow's kernels release the GIL) and kept in file
+        # order, findings included. Small chunks ask for bounded memory: one at a time then.
+        with ThreadPoolExecutor(max_workers=2 if parallel else 1) as pool:
+            pending: deque[Future[tuple[Batch, Findings, dict[str, pa.Array]]]] = deque()
+            try:
+                for batch in read_ahead(batches, depth=4 if parallel else 1):
+                    pending.append(pool.submit(self.checked, batch))
+                    if len(pending) > (2 if parallel else 0):
+                        self.keep_batch(*pending.popleft().result())
+                while pending:
+                    self.keep_batch(*pending.popleft().result())
+            finally:
+                for future in pending:
+                    future.cancel()
 
-    def column(name: str) -> pa.Array:
-        chunks = parts.pop(name)
-        arr = pa.concat_arrays(chunks) if chunks else pa.array([], arrow_type(by_name[name]))
-        return arr if order is None else arr.take(pa.array(order))
+    def column(self, name: str) -> pa.Array:
+        """A stored column joined from its batches' parts, in row order."""
+        import pyarrow as pa
 
-    def foreign_keys(out: Findings) -> None:
-        for fk in fks:
+        chunks = self.parts.pop(name)
+        arr = pa.concat_arrays(chunks) if chunks else pa.array([], arrow_type(self.by_name[name]))
+        return arr if self.order is None else arr.take(pa.array(self.order))
+
+    def foreign_keys(self, out: Findings) -> None:
+        """Check each foreign key against this table's columns or the referenced resource's."""
+        columns = self.columns
+        for fk in self.fks:
             ref_name = fk["reference"].get("resource") or ""
             ref_fields = fk["reference"]["fields"]
             ref_cols: list[pa.Array] | None
-            if not ref_name or ref_name == resource.name:
+            if not ref_name or ref_name == self.resource.name:
                 ref_cols = (
                     [columns[n] for n in ref_fields]
                     if all(n in columns for n in ref_fields)
                     else None
                 )
             else:
-                table = (references or {}).get(ref_name)
+                table = (self.references or {}).get(ref_name)
                 ref_cols = (
                     [table.column(n).combine_chunks() for n in ref_fields]
                     if table is not None and all(n in table.column_names for n in ref_fields)
                     else None
                 )
-            check_foreign_key(out, fk, [columns[n] for n in fk["fields"]], ref_cols, where)
+            check_foreign_key(out, fk, [columns[n] for n in fk["fields"]], ref_cols, self.where)
 
-    # Columns are joined, and foreign keys checked beside uniqueness and the primary key, on
-    # two threads: numpy's and pyarrow's kernels release the GIL. Findings keep their order.
-    # With small chunks (bounded memory) one after the other.
-    stored = sorted(store)
-    fk_found = Findings(resource)
-    with ThreadPoolExecutor(max_workers=2 if parallel else 1) as pool:
-        if parallel:
-            columns = dict(zip(stored, pool.map(column, stored), strict=True))
-            fk_done = pool.submit(foreign_keys, fk_found)
-        else:
-            columns = {name: column(name) for name in stored}
-        for name in unique:
-            check_unique(found, columns[name], where, name)
-        if pk and len(pk) == len(resource.primary_key):
-            check_primary_key(found, [columns[n] for n in pk], pk, where)
-        if parallel:
-            fk_done.result()
-        else:
-            foreign_keys(fk_found)
-    found.issues.extend(fk_found.issues)
-    kept = [n for n in names if n in wanted]
-    result.rows = len(where)
-    result.where = where
-    result.chunks = reader.chunks_read
-    result.serial_chunks = reader.serial_chunks
-    result.table = pa.table([columns[n] for n in kept], names=kept)
+    def check_keys(self) -> None:
+        """Join the stored columns in row order; check uniqueness, the primary and foreign keys."""
+        if not self.where.ordered():
+            self.where, self.order = self.where.sorted()
+        found, where, pk, parallel = self.found, self.where, self.pk, self.parallel
+        # Columns are joined, and foreign keys checked beside uniqueness and the primary key, on
+        # two threads: numpy's and pyarrow's kernels release the GIL. Findings keep their order.
+        # With small chunks (bounded memory) one after the other.
+        stored = sorted(self.store)
+        fk_found = Findings(self.resource)
+        with ThreadPoolExecutor(max_workers=2 if parallel else 1) as pool:
+            if parallel:
+                self.columns = dict(zip(stored, pool.map(self.column, stored), strict=True))
+                fk_done = pool.submit(self.foreign_keys, fk_found)
+            else:
+                self.columns = {name: self.column(name) for name in stored}
+            columns = self.columns
+            for name in self.unique:
+                check_unique(found, columns[name], where, name)
+            if pk and len(pk) == len(self.resource.primary_key):
+                check_primary_key(found, [columns[n] for n in pk], pk, where)
+            if parallel:
+                fk_done.result()
+            else:
+                self.foreign_keys(fk_found)
+        found.issues.extend(fk_found.issues)
+
+    def table(self) -> pa.Table:
+        """The columns the caller keeps, in schema order."""
+        import pyarrow as pa
+
+        kept = [n for n in self.names if n in self.wanted]
+        return pa.table([self.columns[n] for n in kept], names=kept)
 
 
 def read_typed(resource: Resource) -> pa.Table:
