@@ -3,8 +3,9 @@
 Every column is parsed in two steps. A fast path casts the whole column with pyarrow; the few
 cells it does not accept — errors, or valid but unusual spellings such as ``+5`` or ``2020-1-1`` —
 are decided one distinct value at a time by the same Python rules frictionless applies
-(``int()``, ``Decimal()``, ``strptime``). The result is the typed column, a mask of cells that
-do not parse, and a mask of missing cells.
+(``int()``, ``Decimal()``, ``strptime``; see parsers.py). The result is the typed column, a
+mask of cells that do not parse, and a mask of missing cells. The whole-column casts live in
+opendata.io.convert, which the reader uses too.
 """
 
 from __future__ import annotations
@@ -94,6 +95,40 @@ def _parse_with_residue(
     import pyarrow as pa
     import pyarrow.compute as pc
 
+    fast_values = _cast_plain_cells(field, text, target, hex_free)
+    residue = pc.and_(pc.is_null(fast_values), pc.is_valid(text))
+    if not pc.any(residue).as_py():
+        return Parsed(fast_values, missing, residue)
+
+    parse = scalar_parser(field)
+    residue_text = pc.filter(text, residue)
+    if len(residue_text) > max(len(text) // 16, 4096):
+        # Much of the column: parse each distinct value once, and spread by hashing the column.
+        uniques = pc.unique(residue_text)
+        parsed_values, bad = _decide(uniques.to_pylist(), parse)
+        index = pc.if_else(
+            residue, pc.index_in(text, value_set=uniques), pa.scalar(None, pa.int32())
+        )
+        values = pc.if_else(residue, pc.take(_to_arrow(parsed_values, target), index), fast_values)
+        invalid = pc.fill_null(pc.take(pa.array(bad, pa.bool_()), index), False)
+        return Parsed(values, missing, invalid)
+    # A few cells: only they are looked at (the column is not hashed), each distinct one parsed
+    # once, and the results put in their places.
+    parsed_values, bad = _decide(residue_text.to_pylist(), parse)
+    values = pc.replace_with_mask(fast_values, residue, _to_arrow(parsed_values, target))
+    invalid = pc.replace_with_mask(
+        pc.and_(residue, pa.scalar(False)), residue, pa.array(bad, pa.bool_())
+    )
+    return Parsed(values, missing, invalid)
+
+
+def _cast_plain_cells(
+    field: Field, text: pa.Array, target: pa.DataType, hex_free: bool
+) -> pa.Array:
+    """The cells pyarrow casts exactly as frictionless parses them; null elsewhere (the residue)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
     fast_values = None
     bare = field.descriptor.get("bareNumber", True)
     spelled_plain = bare and not any(k in field.descriptor for k in ("groupChar", "decimalChar"))
@@ -125,31 +160,7 @@ def _parse_with_residue(
                 fast_values = pc.cast(plain_text, target)
     if fast_values is None:
         fast_values = pa.nulls(len(text), target)
-
-    residue = pc.and_(pc.is_null(fast_values), pc.is_valid(text))
-    if not pc.any(residue).as_py():
-        return Parsed(fast_values, missing, residue)
-
-    parse = scalar_parser(field)
-    residue_text = pc.filter(text, residue)
-    if len(residue_text) > max(len(text) // 16, 4096):
-        # Much of the column: parse each distinct value once, and spread by hashing the column.
-        uniques = pc.unique(residue_text)
-        parsed_values, bad = _decide(uniques.to_pylist(), parse)
-        index = pc.if_else(
-            residue, pc.index_in(text, value_set=uniques), pa.scalar(None, pa.int32())
-        )
-        values = pc.if_else(residue, pc.take(_to_arrow(parsed_values, target), index), fast_values)
-        invalid = pc.fill_null(pc.take(pa.array(bad, pa.bool_()), index), False)
-        return Parsed(values, missing, invalid)
-    # A few cells: only they are looked at (the column is not hashed), each distinct one parsed
-    # once, and the results put in their places.
-    parsed_values, bad = _decide(residue_text.to_pylist(), parse)
-    values = pc.replace_with_mask(fast_values, residue, _to_arrow(parsed_values, target))
-    invalid = pc.replace_with_mask(
-        pc.and_(residue, pa.scalar(False)), residue, pa.array(bad, pa.bool_())
-    )
-    return Parsed(values, missing, invalid)
+    return fast_values
 
 
 def _decide(cells: list[str], parse: Callable[[str], Any]) -> tuple[list[Any], list[bool]]:

@@ -48,64 +48,16 @@ def scalar_parser(field: Field) -> Callable[[str], Any]:
     """A Python function text -> typed value, returning INVALID where frictionless reports a type-error."""
     d = field.descriptor
     ftype, fmt = field.type, field.format
-
     if ftype == "integer":
-        bare = d.get("bareNumber", True)
-        pattern = None if bare else _bare_number_pattern()
-
-        def parse_integer(cell: str) -> Any:
-            cell = cell.strip()
-            if pattern:
-                cell = pattern.sub("", cell)
-            try:
-                return int(cell)
-            except ValueError:
-                return INVALID
-
-        return parse_integer
-
+        return _integer_parser(d)
     if ftype == "number":
-        bare = d.get("bareNumber", True)
-        pattern = None if bare else _bare_number_pattern()
-        group = d.get("groupChar", "")
-        decimal_char = d.get("decimalChar", ".")
-        processing = any(k in d for k in ("groupChar", "decimalChar", "bareNumber"))
-
-        def parse_number(cell: str) -> Any:
-            cell = cell.strip()
-            if processing:
-                if pattern:
-                    cell = pattern.sub("", cell)
-                if group:
-                    cell = cell.replace(group, "")
-                if decimal_char != "." and "." in cell:
-                    return INVALID
-                cell = cell.replace(decimal_char, ".")
-            try:
-                return float(Decimal(cell))
-            except (InvalidOperation, ValueError):
-                return INVALID
-
-        return parse_number
-
+        return _number_parser(d)
     if ftype == "boolean":
         mapping = {v: True for v in d.get("trueValues", DEFAULT_TRUE)}
         mapping.update({v: False for v in d.get("falseValues", DEFAULT_FALSE)})
         return lambda cell: mapping.get(cell, INVALID)
-
     if ftype == "year":
-
-        def parse_year(cell: str) -> Any:
-            if len(cell) != 4:
-                return INVALID
-            try:
-                value = int(cell)
-            except ValueError:
-                return INVALID
-            return value if 0 <= value <= 9999 else INVALID
-
-        return parse_year
-
+        return _parse_year
     if ftype == "date":
         return _date_parser(fmt)
     if ftype == "datetime":
@@ -113,23 +65,74 @@ def scalar_parser(field: Field) -> Callable[[str], Any]:
     if ftype == "time":
         return _time_parser(fmt)
     if ftype == "yearmonth":
-
-        def parse_yearmonth(cell: str) -> Any:
-            try:
-                year, month = cell.split("-")
-                int(year)
-                if not 1 <= int(month) <= 12:
-                    return INVALID
-            except ValueError:
-                return INVALID
-            return cell
-
-        return parse_yearmonth
+        return _parse_yearmonth
     if ftype in ("object", "array", "list", "geojson", "geopoint", "duration"):
         return _json_like_parser(ftype, d)
     if ftype == "string":
         return _string_parser(fmt)
     return lambda cell: cell
+
+
+def _integer_parser(d: dict[str, Any]) -> Callable[[str], Any]:
+    bare = d.get("bareNumber", True)
+    pattern = None if bare else _bare_number_pattern()
+
+    def parse_integer(cell: str) -> Any:
+        cell = cell.strip()
+        if pattern:
+            cell = pattern.sub("", cell)
+        try:
+            return int(cell)
+        except ValueError:
+            return INVALID
+
+    return parse_integer
+
+
+def _number_parser(d: dict[str, Any]) -> Callable[[str], Any]:
+    bare = d.get("bareNumber", True)
+    pattern = None if bare else _bare_number_pattern()
+    group = d.get("groupChar", "")
+    decimal_char = d.get("decimalChar", ".")
+    processing = any(k in d for k in ("groupChar", "decimalChar", "bareNumber"))
+
+    def parse_number(cell: str) -> Any:
+        cell = cell.strip()
+        if processing:
+            if pattern:
+                cell = pattern.sub("", cell)
+            if group:
+                cell = cell.replace(group, "")
+            if decimal_char != "." and "." in cell:
+                return INVALID
+            cell = cell.replace(decimal_char, ".")
+        try:
+            return float(Decimal(cell))
+        except (InvalidOperation, ValueError):
+            return INVALID
+
+    return parse_number
+
+
+def _parse_year(cell: str) -> Any:
+    if len(cell) != 4:
+        return INVALID
+    try:
+        value = int(cell)
+    except ValueError:
+        return INVALID
+    return value if 0 <= value <= 9999 else INVALID
+
+
+def _parse_yearmonth(cell: str) -> Any:
+    try:
+        year, month = cell.split("-")
+        int(year)
+        if not 1 <= int(month) <= 12:
+            return INVALID
+    except ValueError:
+        return INVALID
+    return cell
 
 
 def _date_parser(fmt: str) -> Callable[[str], Any]:
