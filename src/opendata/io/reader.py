@@ -150,6 +150,7 @@ class CsvReader:
         """The columns pyarrow converts while reading, except those demoted to text."""
         return {i: t for i, t in self.typed.items() if i not in self.demoted}
 
+    # A named seam: tests/test_chunks.py spies on it to see which columns each chunk demotes.
     def _promote(self, blocks: list[list[pa.Array]]) -> list[list[pa.Array]]:
         """A chunk read as text: its typed columns converted where every cell allows it.
 

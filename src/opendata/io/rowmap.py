@@ -30,6 +30,7 @@ class Run:
         return self.first + index
 
     def array(self) -> np.ndarray:
+        """The numbers as an int64 array."""
         import numpy as np
 
         return np.arange(self.first, self.first + self.n, dtype=np.int64)
@@ -54,6 +55,7 @@ class RowMap:
         self.size = 0
 
     def append(self, rows: np.ndarray | Run, lines: np.ndarray | Run) -> None:
+        """Add the next batch's row numbers and lines (an empty batch adds nothing)."""
         if len(rows):
             self.offsets.append(self.size)
             self.rows.append(rows)
@@ -85,9 +87,11 @@ class RowMap:
         return k, position - self.offsets[k]
 
     def row(self, position: int) -> int:
+        """The frictionless row number of the record at this position."""
         k, i = self._part(int(position))
         return int(self.rows[k][i])
 
     def line(self, position: int) -> int:
+        """The physical line where the record at this position starts."""
         k, i = self._part(int(position))
         return int(self.lines[k][i])

@@ -186,6 +186,7 @@ def duplicates(codes: np.ndarray, eligible: np.ndarray) -> tuple[np.ndarray, np.
 
 
 def check_unique(found: Findings, values: pa.Array, where: RowMap, name: str) -> None:
+    """A unique-error for each repeat of a value in a unique field (nulls never repeat)."""
     import pyarrow.compute as pc
 
     eligible = pc.is_valid(values).to_numpy(zero_copy_only=False)
@@ -210,6 +211,7 @@ def check_unique(found: Findings, values: pa.Array, where: RowMap, name: str) ->
 def check_primary_key(
     found: Findings, keys: list[pa.Array], names: list[str], where: RowMap
 ) -> None:
+    """A primary-key finding for each row whose key is empty and each repeat of a key."""
     import numpy as np
     import pyarrow.compute as pc
 
@@ -245,6 +247,7 @@ def check_foreign_key(
     reference: list[pa.Array] | None,
     where: RowMap,
 ) -> None:
+    """A foreign-key finding for each key not in the reference (or one if the reference is missing)."""
     import numpy as np
 
     names = fk["fields"]
