@@ -89,7 +89,8 @@ def test_only_columns_with_a_bad_cell_are_read_as_text_afterwards(
 ) -> None:
     # A bad number early, a bad boolean later: each demotes its own column, from its chunk on;
     # the other typed columns of a chunk read as text are converted there and stay typed.
-    from opendata.structural import table as structural
+    # CsvReader._promote is the seam: the one place a chunk read as text demotes its columns.
+    from opendata.io.reader import CsvReader
 
     schema = {
         "fields": [
@@ -105,14 +106,14 @@ def test_only_columns_with_a_bad_cell_are_read_as_text_afterwards(
     lines[399] = "400,1,maybe,3"
     path = make_package({"t": ("id,v,b,n\n" + "\n".join(lines) + "\n", schema)})
     demoted: list[set[int]] = []
-    promote = structural._Reader._promote
+    promote = CsvReader._promote
 
     def spy(reader: Any, blocks: Any) -> Any:
         out = promote(reader, blocks)
         demoted.append(set(reader.demoted))
         return out
 
-    monkeypatch.setattr(structural._Reader, "_promote", spy)
+    monkeypatch.setattr(CsvReader, "_promote", spy)
     whole = located(path)
     assert demoted == [{1, 2}]  # one chunk, holding both bad cells
     demoted.clear()

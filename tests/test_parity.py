@@ -10,8 +10,9 @@ from typing import Any
 
 import pytest
 
+from opendata.io.rowmap import Run
 from opendata.package import load_package
-from opendata.structural.table import Run, validate_table
+from opendata.structural.table import validate_table
 from opendata.validate import validate_package
 from tests.conftest import write_package
 

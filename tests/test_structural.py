@@ -275,7 +275,8 @@ def test_repeated_keys_match_a_plain_python_count(seed: int) -> None:
     import numpy as np
     import pyarrow as pa
 
-    from opendata.structural.table import _codes, _duplicates
+    # keys.row_codes and keys.duplicates are the seam: whole-table repeats, against plain Python.
+    from opendata.structural.keys import duplicates, row_codes
 
     rng = np.random.default_rng(seed)
     n = 3000
@@ -287,7 +288,7 @@ def test_repeated_keys_match_a_plain_python_count(seed: int) -> None:
     b = pa.array([f"s{v}" for v in second]).dictionary_encode()
     keys = [a] if seed < 3 else [a, b]
     eligible = ~nulls
-    dups, firsts = _duplicates(_codes(keys), eligible)
+    dups, firsts = duplicates(row_codes(keys), eligible)
 
     rows = list(zip(*(k.to_pylist() for k in keys), strict=True))
     expected = _repeats(rows, eligible.tolist())
@@ -303,7 +304,8 @@ def test_text_codes_compare_as_text(seed: int) -> None:
     import numpy as np
     import pyarrow as pa
 
-    from opendata.structural.table import _codes, _duplicates, _known
+    # keys.row_codes, keys.duplicates and keys.known_values are the seam: text compared as text.
+    from opendata.structural.keys import duplicates, known_values, row_codes
 
     rng = np.random.default_rng(seed)
     odd = ["12", "0012", "+123", "-123", "١٢٣٤", "１２３４", "12a4", "", " 123"]
@@ -324,12 +326,12 @@ def test_text_codes_compare_as_text(seed: int) -> None:
     column = values(2000, nulls=True)
     arr = pa.array(column, pa.string())
     eligible = arr.is_valid().to_numpy(zero_copy_only=False)
-    dups, firsts = _duplicates(_codes([arr]), eligible)
+    dups, firsts = duplicates(row_codes([arr]), eligible)
     expected = _repeats(column, [value is not None for value in column])
     assert sorted(zip(dups.tolist(), firsts.tolist(), strict=True)) == expected
 
     reference = [v for v in values(300, nulls=False) if v is not None]
     distinct = sorted({v for v in column if v is not None})
-    known = _known(pa.array(distinct, pa.string()), pa.array(reference, pa.string()))
+    known = known_values(pa.array(distinct, pa.string()), pa.array(reference, pa.string()))
     assert known.tolist() == [v in set(reference) for v in distinct]
     assert any(known) and not all(known)

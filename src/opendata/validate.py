@@ -7,10 +7,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from opendata.errors import CouldNotRun
+from opendata.io.rowmap import RowMap
 from opendata.package import Package, load_package
 from opendata.report import Issue, Report, ResourceStats
 from opendata.semantic.declarations import Check, coded_only, collect_checks
-from opendata.structural.table import DEFAULT_BLOCK_SIZE, RowMap, TableResult, validate_table
+from opendata.structural.table import DEFAULT_BLOCK_SIZE, TableResult, validate_table
 from opendata.structural.verdicts import Pending, Verdicts
 
 if TYPE_CHECKING:

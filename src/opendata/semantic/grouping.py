@@ -53,7 +53,7 @@ def _encoded(column: pa.Array | pa.ChunkedArray) -> pa.Array:
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    from opendata.structural.table import digit_values
+    from opendata.structural.keys import digit_values
 
     array = column.combine_chunks() if isinstance(column, pa.ChunkedArray) else column
     digits = digit_values(array)

@@ -5,13 +5,14 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from opendata.io.dtypes import pandas_types
+from opendata.io.rowmap import RowMap
 from opendata.report import Issue
 from opendata.semantic.declarations import Check
 from opendata.semantic.evaluators import evaluate
 from opendata.semantic.expression import ExpressionError
 from opendata.semantic.frames import Codes
 from opendata.semantic.registry import Outcome
-from opendata.structural.table import RowMap, decoded
+from opendata.structural.table import decoded
 
 if TYPE_CHECKING:
     import pandas as pd

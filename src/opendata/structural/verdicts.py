@@ -21,7 +21,7 @@ from typing import Any
 
 from opendata.package import Package, load_package
 from opendata.report import Issue
-from opendata.structural.table import check_schema
+from opendata.structural.schema import check_schema
 
 Verdicts = tuple[list[Issue], dict[str, list[Issue]]]
 

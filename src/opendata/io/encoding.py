@@ -1,0 +1,63 @@
+"""Text encodings: names as pyarrow takes them, decoding a file's head, and finding its first bad byte."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+class BadEncoding(Exception):
+    """The file does not decode with its declared encoding."""
+
+
+def reader_encoding(declared: str) -> tuple[bool, str]:
+    """Whether a declared encoding is UTF-8, and its name as pyarrow's CSV reader takes it."""
+    enc = declared.lower().replace("_", "-")
+    utf8 = enc in ("utf-8", "utf8", "utf-8-sig")
+    return utf8, "utf8" if utf8 else enc
+
+
+def decode_head(head: bytes, utf8: bool, encoding: str) -> str:
+    """The text of a file's first bytes, to parse its header from.
+
+    UTF-8 is decoded up to the first sequence that does not decode (the block may end inside a
+    character); one at the very start raises BadEncoding. Other encodings replace bad bytes.
+    """
+    if utf8:
+        cut = head
+        while cut:
+            try:
+                return cut.decode("utf-8-sig")
+            except UnicodeDecodeError as exc:
+                if exc.start == 0:
+                    raise BadEncoding() from None
+                cut = cut[: exc.start]
+        return ""
+    return head.decode(encoding, errors="replace")
+
+
+def encodes_as_ascii(encoding: str, marks: list[str]) -> bool:
+    """Whether each mark is encoded as its own ASCII bytes (False for an unknown encoding)."""
+    import codecs
+
+    try:
+        codec = codecs.lookup(encoding)
+    except LookupError:
+        return False
+    return all(codec.encode(m)[0] == m.encode("ascii") for m in marks)
+
+
+def find_bad_bytes(path: Path, encoding: str = "utf-8") -> tuple[int, int]:
+    """The (line, byte offset) of the first sequence that does not decode, read in blocks."""
+    import codecs
+
+    decoder = codecs.getincrementaldecoder(encoding)()
+    line, offset = 1, 0
+    with path.open("rb") as fh:
+        while block := fh.read(1 << 20):
+            try:
+                decoder.decode(block)
+            except UnicodeDecodeError as exc:
+                return line + block[: exc.start].count(b"\n"), offset + exc.start
+            line += block.count(b"\n")
+            offset += len(block)
+    return line, offset

@@ -1,0 +1,70 @@
+"""Record boundaries in raw CSV bytes: where records and lines end, and whether a cell spans lines."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+
+
+def record_end(buf: bytearray, have: int, quote: bytes) -> int:
+    """Where the last whole record in buf[:have] ends (0: none does); buf starts at a record.
+
+    A line break ends a record unless it lies inside a quoted cell, which is when an odd number
+    of quote characters precede it (a doubled quote inside a cell adds two).
+    """
+    cut = buf.rfind(b"\n", 0, have) + 1
+    if not quote or cut == 0:
+        return cut
+    odd = buf.count(quote, 0, cut) % 2
+    while odd and cut:
+        previous = buf.rfind(b"\n", 0, cut - 1) + 1
+        odd ^= buf.count(quote, previous, cut) % 2
+        cut = previous
+    return cut
+
+
+def after_lines(raw: bytes | bytearray, lines: int, end: int) -> int | None:
+    """Where raw[:end] continues after its first `lines` lines; None if it has fewer."""
+    at = 0
+    for _ in range(lines):
+        at = raw.find(b"\n", at, end) + 1
+        if not at:
+            return None
+    return at
+
+
+def whole_lines(
+    raw: bytes | bytearray, text: bytes, start: int, end: int, limit: int, crlf: bool
+) -> list[int]:
+    """Where `text` is a whole line of raw[start:end] (ended by LF, CRLF or the end); at most limit + 1."""
+    hits = []
+    for eol in (b"\n", b"\r\n") if crlf else (b"\n",):
+        if raw.startswith(text + eol, start, end):
+            hits.append(start)
+        needle = b"\n" + text + eol
+        at = raw.find(needle, start, end)
+        while at >= 0 and len(hits) <= limit:
+            hits.append(at + 1)
+            at = raw.find(needle, at + len(needle) - 1, end)
+    last = end - len(text)
+    if (
+        last >= start
+        and raw[end - 1 : end] != b"\n"
+        and raw.startswith(text, last, end)
+        and (last == start or raw[last - 1 : last] == b"\n")
+    ):
+        hits.append(last)
+    return sorted(set(hits))
+
+
+def has_newline(col: pa.Array) -> bool:
+    """Whether any cell may hold a line break: one scan of the column's data buffer, no per-cell work."""
+    import numpy as np
+
+    data = col.buffers()[2] if len(col.buffers()) > 2 else None
+    if data is None or data.size == 0:
+        return False
+    # The buffer can extend past a sliced array; a break found there only costs the exact count.
+    return bool((np.frombuffer(data, dtype=np.uint8) == 10).any())

@@ -1,0 +1,116 @@
+"""The Table Schema itself and the header against it: schema errors and label problems."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from opendata.package import Field, Resource
+from opendata.report import Issue
+from opendata.structural.findings import Findings
+from opendata.structural.parsers import KNOWN_TYPES
+
+
+def check_schema(resource: Resource) -> list[Issue]:
+    """Problems in the Table Schema itself (unknown types, bad keys), via frictionless's metadata check."""
+    from frictionless import Schema
+
+    where = resource.schema_path or resource.path
+    if resource.schema is None:
+        return [
+            Issue(
+                code="schema-error",
+                layer="descriptor",
+                resource=resource.name,
+                path=where,
+                message=f"resource {resource.name!r} has no schema; add a Table Schema",
+            )
+        ]
+    issues = [
+        Issue(
+            code=str(err.type),
+            layer="descriptor",
+            resource=resource.name,
+            path=where,
+            message=f"invalid schema: {err.note}",
+        )
+        for err in Schema.validate_descriptor(resource.schema).errors
+    ]
+    if issues:
+        return issues
+
+    def field_error(name: str, problem: str) -> Issue:
+        return Issue(
+            code="field-error",
+            layer="descriptor",
+            resource=resource.name,
+            path=where,
+            field=name,
+            message=f"invalid schema: {problem}",
+        )
+
+    for f in resource.fields:
+        pattern = f.constraints.get("pattern")
+        if pattern is not None and not _compiles(pattern):
+            issues.append(
+                field_error(
+                    f.name, f"pattern {pattern!r} of field {f.name!r} is not a regular expression"
+                )
+            )
+        if f.type not in KNOWN_TYPES:
+            issues.append(field_error(f.name, f"field type {f.type!r} is not supported"))
+    return issues
+
+
+def _compiles(pattern: Any) -> bool:
+    import re
+
+    try:
+        re.compile(str(pattern))
+    except re.error:
+        return False
+    return True
+
+
+def _label_problem(
+    label: str, position: int, field: Field, seen: set[str]
+) -> tuple[str, str] | None:
+    """The frictionless code and a message for a header label, or None when it is right."""
+    if label == "":
+        return "blank-label", f"column {position} has a blank label; expected {field.name!r}"
+    if label in seen:
+        return "duplicate-label", f"label {label!r} in column {position} repeats an earlier one"
+    if label != field.name:
+        return (
+            "incorrect-label",
+            f"column {position} is labelled {label!r}; the schema expects {field.name!r}",
+        )
+    return None
+
+
+def expected_fields(found: Findings, labels: list[str], fields: list[Field]) -> list[Field]:
+    """Check the header against the schema; the fields each column is read as (by position)."""
+    seen: set[str] = set()
+    for i, label in enumerate(labels):
+        details: dict[str, Any] = {"position": i + 1, "actual": label}
+        if i >= len(fields):
+            message = f"column {i + 1} ({label!r}) has no field in the schema"
+            found.add("extra-label", message, row=1, line=1, details=details)
+        else:
+            problem = _label_problem(label, i + 1, fields[i], seen)
+            if problem:
+                details["expected"] = fields[i].name
+                found.add(*problem, row=1, line=1, field=fields[i].name, details=details)
+        seen.add(label)
+    for i in range(len(labels), len(fields)):
+        found.add(
+            "missing-label",
+            f"field {fields[i].name!r} has no column in the header",
+            row=1,
+            line=1,
+            field=fields[i].name,
+            details={"position": i + 1, "expected": fields[i].name},
+        )
+    expected = list(fields[: len(labels)])
+    for i in range(len(fields), len(labels)):
+        expected.append(Field(name=labels[i] or f"field{i + 1}", type="any"))
+    return expected
