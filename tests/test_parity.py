@@ -53,7 +53,7 @@ CHILD: dict[str, Any] = {
     "foreignKeys": [{"fields": ["code"], "reference": {"resource": "parent", "fields": ["code"]}}],
 }
 
-# Text codes compared as numbers when they are digits of one width (see structural._digits):
+# Text codes compared as numbers when they are digits of one width (see structural.keys.digit_values):
 # leading zeros, signs, other widths, non-ASCII digits and nulls must still compare as text.
 CODES = (
     "code,label\n110101,a\n110102,b\n+11010,c\n011010,d\n110102,e\n١١٠١٠١,f\n",

@@ -37,9 +37,9 @@ def dicts(found: tuple[list, dict[str, list]]) -> tuple[list, dict[str, list]]:
 def test_the_child_answers_what_this_process_would(make_package: Callable[..., Path]) -> None:
     package = load_package(broken_package(make_package))
     pending = Pending(package)
-    assert pending._child is not None  # a child was started, and its answer is used
+    assert pending.child is not None  # a child was started, and its answer is used
     found = dicts(pending.result())
-    assert pending._child.returncode == 0
+    assert pending.child.returncode == 0
     assert found == dicts(verdicts(package))
     descriptor, schemas = found
     assert descriptor and schemas["typo"] and schemas["key"] and schemas["good"] == []
@@ -91,8 +91,8 @@ def test_in_process_unless_asked_or_when_told(
     path = broken_package(make_package)
     package = load_package(path)
     with_child = validate_package(path, child=True).to_dict()
-    assert Pending(package, child=False)._child is None
+    assert Pending(package, child=False).child is None
     assert validate_package(path).to_dict() == with_child
     assert any(i["layer"] == "descriptor" for i in with_child["issues"])
     monkeypatch.setenv(IN_PROCESS_ENV, "1")
-    assert Pending(package)._child is None
+    assert Pending(package).child is None

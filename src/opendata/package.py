@@ -208,6 +208,38 @@ def _load_ref(
     return value, None
 
 
+def _load_resource(raw: Any, index: int, basepath: Path, path: Path) -> Resource:
+    """One entry of the descriptor's `resources`, with its schema and checks resolved."""
+    if not isinstance(raw, dict):
+        raise CouldNotRun(f"resource #{index + 1} is not an object", path=str(path))
+    name = str(raw.get("name") or f"resource{index + 1}")
+    what = f"resource {name!r}"
+    rel = raw.get("path")
+    if isinstance(rel, list):
+        raise CouldNotRun(f"{what} has a multipart path, which is not supported", path=str(path))
+    fullpath = None
+    if rel is not None:
+        fullpath = safe_local_path(basepath, rel, what=what, descriptor=path)
+    elif "data" not in raw:
+        raise CouldNotRun(f"{what} has neither path nor data", path=str(path))
+    schema, schema_path = _load_ref(
+        raw.get("schema"), basepath, path, what=f"schema of {what}", kind=dict
+    )
+    checks, checks_path = _load_ref(
+        raw.get("checks"), basepath, path, what=f"checks of {what}", kind=list
+    )
+    return Resource(
+        name=name,
+        path=rel if isinstance(rel, str) else None,
+        fullpath=fullpath,
+        descriptor=raw,
+        schema=schema,
+        schema_path=schema_path,
+        checks=list(checks or []),
+        checks_path=checks_path,
+    )
+
+
 def load_package(source: str | Path) -> Package:
     """Load a descriptor (a file, or a folder holding datapackage.json) and resolve its parts."""
     path = Path(source)
@@ -223,43 +255,11 @@ def load_package(source: str | Path) -> Package:
         )
     basepath = path.parent.resolve()
     resources: list[Resource] = []
-    seen: set[str] = set()
     for index, raw in enumerate(resources_raw):
-        if not isinstance(raw, dict):
-            raise CouldNotRun(f"resource #{index + 1} is not an object", path=str(path))
-        name = str(raw.get("name") or f"resource{index + 1}")
-        if name in seen:
-            raise CouldNotRun(f"resource name {name!r} is used twice", path=str(path))
-        seen.add(name)
-        what = f"resource {name!r}"
-        rel = raw.get("path")
-        if isinstance(rel, list):
-            raise CouldNotRun(
-                f"{what} has a multipart path, which is not supported", path=str(path)
-            )
-        fullpath = None
-        if rel is not None:
-            fullpath = safe_local_path(basepath, rel, what=what, descriptor=path)
-        elif "data" not in raw:
-            raise CouldNotRun(f"{what} has neither path nor data", path=str(path))
-        schema, schema_path = _load_ref(
-            raw.get("schema"), basepath, path, what=f"schema of {what}", kind=dict
-        )
-        checks, checks_path = _load_ref(
-            raw.get("checks"), basepath, path, what=f"checks of {what}", kind=list
-        )
-        resources.append(
-            Resource(
-                name=name,
-                path=rel if isinstance(rel, str) else None,
-                fullpath=fullpath,
-                descriptor=raw,
-                schema=schema,
-                schema_path=schema_path,
-                checks=list(checks or []),
-                checks_path=checks_path,
-            )
-        )
+        resource = _load_resource(raw, index, basepath, path)
+        if any(r.name == resource.name for r in resources):
+            raise CouldNotRun(f"resource name {resource.name!r} is used twice", path=str(path))
+        resources.append(resource)
     pchecks, pchecks_path = _load_ref(
         descriptor.get("checks"), basepath, path, what="package checks", kind=list
     )

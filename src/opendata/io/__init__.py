@@ -1,1 +1,1 @@
-"""Reading bytes into Arrow: the chunked CSV reader, row maps, digests and encodings."""
+"""Reading bytes into Arrow: the reading plan, the chunked CSV reader, conversions, row maps, digests, encodings, safe unzip."""

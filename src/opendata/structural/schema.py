@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from opendata.codes import known
 from opendata.package import Field, Resource
 from opendata.report import Issue
 from opendata.structural.findings import Findings
@@ -27,7 +28,7 @@ def check_schema(resource: Resource) -> list[Issue]:
         ]
     issues = [
         Issue(
-            code=str(err.type),
+            code=known(str(err.type), "metadata-error"),
             layer="descriptor",
             resource=resource.name,
             path=where,

@@ -19,6 +19,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from opendata.codes import known
 from opendata.package import Package, load_package
 from opendata.report import Issue
 from opendata.structural.schema import check_schema
@@ -42,7 +43,7 @@ def descriptor_issues(package: Package) -> list[Issue]:
     report = FPackage.validate_descriptor(descriptor)
     return [
         Issue(
-            code=str(err.type),
+            code=known(str(err.type), "metadata-error"),
             layer="descriptor",
             path=str(package.descriptor_path.name),
             message=f"invalid descriptor: {err.note}",
@@ -107,7 +108,13 @@ class Pending:
         except OSError:
             self._child = None
 
+    @property
+    def child(self) -> subprocess.Popen[bytes] | None:
+        """The child process working the verdicts out, or None when they are worked out here."""
+        return self._child
+
     def result(self) -> Verdicts:
+        """The verdicts: the child's answer when it gave a complete one, else worked out here."""
         if self._child is not None:
             out, _ = self._child.communicate()
             if self._cancelled:  # nobody waits for the answer any more: do not work it out
