@@ -71,14 +71,17 @@ def is_county_level(code: str) -> bool:
 # ---------------------------------------------------------------- exit lists
 
 
-def parse_exit_sheet(path: Path) -> tuple[list[dict], dict[int, dict]]:
-    """Parse the verbatim sheet into one record per listed name and the per-batch totals.
+def parse_exit_sheet(path: Path) -> tuple[list[dict], dict[int, dict], list[int]]:
+    """Parse the verbatim sheet into one record per listed name, the per-batch totals and the
+    rows whose list ends in a stray "、".
 
     Normalises what the sheet writes inconsistently: province names padded with spaces
-    ("河  北", "山  西 ") and trailing "、" after the last name of a row.
+    ("河  北", "山  西 ") and trailing "、" after the last name of a row. Row numbers are the
+    spreadsheet's own (`sheet_row`).
     """
     names: list[dict] = []
     totals: dict[int, dict] = {}
+    trailing: list[int] = []
     year: int | None = None
     with path.open(encoding="utf-8", newline="") as fh:
         for rec in csv.DictReader(fh):
@@ -95,6 +98,8 @@ def parse_exit_sheet(path: Path) -> tuple[list[dict], dict[int, dict]]:
                 totals[year] = {"count": int(b), "row": row}
                 continue
             listed = [n.strip() for n in c.split("、") if n.strip()]
+            if c.rstrip().endswith("、"):
+                trailing.append(row)
             stated = int(b)
             if len(listed) != stated:
                 raise SystemExit(f"sheet row {row}: {len(listed)} names but {stated} stated")
@@ -109,7 +114,7 @@ def parse_exit_sheet(path: Path) -> tuple[list[dict], dict[int, dict]]:
                         "row": row,
                     }
                 )
-    return names, totals
+    return names, totals, trailing
 
 
 # ---------------------------------------------------------------- code history
@@ -470,7 +475,7 @@ SEED_LICENCE = (
 NBS_LICENCE = "official statistics (facts); the reprint's own text is not reproduced"
 
 
-def build_sources(counties: list[dict]) -> list[dict]:
+def build_sources(counties: list[dict], trailing: list[int]) -> list[dict]:
     """Every source the national tables (and the facts table) cite."""
     kinds = Counter(r["match_method"] for r in counties)
     renamed = sorted(
@@ -489,7 +494,9 @@ def build_sources(counties: list[dict]) -> list[dict]:
         "Corrections and normalisations made while curating: "
         "province labels written with padding spaces (e.g. '河  北', '山  西 ', '吉  林 ') "
         "are normalised and replaced by the 2-digit province code; "
-        "the empty item after a trailing '、' (rows 13, 75, 83, 86) is dropped and not counted; "
+        "the empty item after a trailing '、' (rows "
+        + ", ".join(str(r) for r in trailing)
+        + ") is dropped and not counted; "
         f"{kinds['direct']} listed names match an end-2014 MCA name in the same province "
         f"directly; {sum(v for k, v in kinds.items() if k.startswith('mapped'))} names are "
         "matched through the explicit table curation/name_mapping_2014.csv ("
@@ -809,7 +816,7 @@ def render(fields: list[str], rows: list[dict]) -> bytes:
 def build(raw: Path = RAW) -> dict[str, bytes]:
     """Build every national table; returns {file name: bytes}."""
     hist = CodeHistory(raw)
-    names, totals = parse_exit_sheet(raw / "exit-lists" / "exit_lists_sheet_verbatim.csv")
+    names, totals, trailing = parse_exit_sheet(raw / "exit-lists" / "exit_lists_sheet_verbatim.csv")
     if sum(t["count"] for t in totals.values()) != TOTAL_COUNTIES:
         raise SystemExit("batch totals do not add up to 832")
     counties = build_counties(names, hist)
@@ -820,7 +827,7 @@ def build(raw: Path = RAW) -> dict[str, bytes]:
         "exit_batch_provinces": build_exit_batch_provinces(names, hist),
         "rural_poverty": build_rural_poverty(raw),
         "mca_codes_2014": build_mca_codes_2014(hist),
-        "sources": build_sources(counties),
+        "sources": build_sources(counties, trailing),
     }
     return {f"{name}.csv": render(TABLES[name], rows) for name, rows in tables.items()}
 
