@@ -401,7 +401,7 @@ RURAL_REDUCTIONS_STATED = {
     2018: 1386,
     2019: 1109,
 }
-RURAL_2020_LOCATOR = "确定脱贫攻坚主战场 ¶2"
+RURAL_2020_LOCATOR = "确定脱贫攻坚主战场 ¶6"
 
 
 def build_rural_poverty(raw: Path) -> list[dict]:
@@ -584,7 +584,7 @@ def build_sources(counties: list[dict], trailing: list[int]) -> list[dict]:
             "licence": SEED_LICENCE,
             "usage": "Seed document: batch sizes 28/125/283 and the 52 counties left in 2020; "
             "the statement that all rural poor left poverty by end-2020, used for the "
-            "2020 row of rural_poverty (section 确定脱贫攻坚主战场, paragraph 2).",
+            "2020 row of rural_poverty (确定脱贫攻坚主战场 ¶6).",
             "notes": "Cited by file stem and locator.",
         },
         {
