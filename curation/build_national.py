@@ -14,7 +14,7 @@ Inputs (all under curation/):
     raw/national-rural-poverty/rural_poverty_2012_2019_with_citations.csv
     name_mapping_2014.csv    listed names that do not match a 2014 MCA name directly
     no_code_units.csv        listed units that have no MCA code (Qinghai's 行委)
-    provinces_meta.csv       English province names and NBS region
+    provinces_meta.csv       English province names and regions (the curator's own)
 """
 
 from __future__ import annotations
@@ -37,6 +37,7 @@ BATCH_YEARS = (2016, 2017, 2018, 2019, 2020)
 
 SRC_EXIT = "exit-lists-832"
 SRC_CODES = "yescallop-areacodes"
+SRC_CURATOR = "curator"
 SRC_REGIONS = "nbs-regions-2011"
 SEED_000 = "000_0c51b0915f9b621d"
 SEED_003 = "003_4ed3c3f521ce072d"
@@ -299,7 +300,7 @@ def build_provinces(counties: list[dict], names: list[dict], hist: CodeHistory) 
                 "region": m["region"],
                 "county_count": per_province[pcode],
                 "source_id": SRC_EXIT,
-                "region_source_id": SRC_REGIONS,
+                "region_source_id": SRC_CURATOR,
             }
         )
     if set(per_province) != {r["province_code"] for r in rows}:
@@ -630,17 +631,40 @@ def build_sources(counties: list[dict], trailing: list[int]) -> list[dict]:
             "notes": codes_notes,
         },
         {
+            "source_id": SRC_CURATOR,
+            "title": "整理者自定 / the curator's own values",
+            "publisher": "the curators of this package (curation/provinces_meta.csv)",
+            "date": "2026-11-23",
+            "url": "",
+            "licence": "CC-BY-4.0 (the package's own licence)",
+            "usage": "The English name (name_en) and the region (region) of each of the 22 "
+            "provinces in provinces: no supplied source holds either, so both are the "
+            "curator's, kept in curation/provinces_meta.csv (region_source_id names this "
+            "source row by row; name_en has no source column, and every value of it is "
+            "the curator's).",
+            "notes": "name_en is the usual English (pinyin) name of the province-level unit, "
+            "with the customary forms Inner Mongolia, Tibet, Guangxi, Ningxia and Xinjiang "
+            "for the autonomous regions. region places each province in the four regions "
+            "the National Bureau of Statistics uses (east, central, west, northeast: Jilin "
+            "and Heilongjiang are northeast, Hebei and Hainan east) as the curator knows "
+            "them; the NBS document that defines them (东西中部和东北地区划分方法) is not among "
+            "the supplied sources, so neither it nor its date is cited for any value. The "
+            "date is that of the package version that first published these values.",
+        },
+        {
             "source_id": SRC_REGIONS,
             "title": "东西中部和东北地区划分方法",
             "publisher": "National Bureau of Statistics of China (国家统计局)",
-            "date": "2011-06-13",
+            "date": "",
             "url": "",
             "licence": "official classification (facts)",
-            "usage": "The region column of provinces (east, central, west, northeast).",
-            "notes": "No supplied source gives a region for each province, so the standard NBS "
-            "classification is applied by the curator. It has four regions: Jilin and "
-            "Heilongjiang are 'northeast' (in the older three-region scheme they would "
-            "be 'central'); Hebei and Hainan are 'east'.",
+            "usage": "Names the four-region scheme (east, central, west, northeast) that the "
+            "curator's region column of provinces follows. Not a supplied source: no value "
+            "cites it (region_source_id is curator).",
+            "notes": "No supplied file holds this document, its date or its assignment of "
+            "provinces, so the date is left empty and the region of each province is "
+            "recorded as the curator's own (see the source curator). Kept so that the "
+            "scheme the region column follows has a name.",
         },
         {
             "source_id": "nbs-2020-01-23",
