@@ -98,3 +98,19 @@ def test_no_value_is_cited_to_a_source_no_supplied_file_holds() -> None:
     assert "nbs-regions-2011" not in cited_in_rows(provinces)
     assert "nbs-regions-2011" not in ids_in(DESCRIPTOR["sources"])
     assert sources_table()["nbs-regions-2011"]["date"] == ""
+
+
+def test_package_readme_is_declared_and_matches_the_tables() -> None:
+    """The data package's README (not the repository's) is declared, names every resource and
+    gives each one's current row count."""
+    readme = REPO / DESCRIPTOR["readme"]
+    assert readme.is_file() and readme.parent != REPO
+    text = readme.read_text(encoding="utf-8")
+    rows = {
+        m.group(1): int(m.group(2)) for m in re.finditer(r"^\| `(\w+)` \| (\d+) \|", text, re.M)
+    }
+    expected = {}
+    for resource in DESCRIPTOR["resources"]:
+        with (REPO / resource["path"]).open(encoding="utf-8", newline="") as fh:
+            expected[resource["name"]] = sum(1 for _ in csv.DictReader(fh))
+    assert rows == expected
