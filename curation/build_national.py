@@ -473,6 +473,10 @@ def build_rural_poverty(raw: Path) -> list[dict]:
 SEED_LICENCE = (
     "none stated (copyrighted text); only facts and figures are taken, no prose is reproduced"
 )
+SEED_CITED = (
+    "Cited by file stem and locator (<heading> ¶N, N = the Nth non-blank line of the file). "
+    "No URL: the outlet is named, but no supplied file gives the page's web address."
+)
 NBS_LICENCE = "official statistics (facts); the reprint's own text is not reproduced"
 
 
@@ -551,8 +555,7 @@ def build_sources(counties: list[dict], trailing: list[int]) -> list[dict]:
             "usage": "Seed document: national milestones (832 counties in 22 provinces, 2012 and "
             "2019 poverty levels, the claim of more than 10 million fewer poor each year "
             "from 2014) and Zhejiang's cooperation figures.",
-            "notes": "Partly garbled (the timeline repeats its years). Cited by file stem and "
-            "section heading plus paragraph number.",
+            "notes": "Partly garbled (the timeline repeats its years). " + SEED_CITED,
         },
         {
             "source_id": "001_9ed40eef2d8fa05b",
@@ -563,7 +566,7 @@ def build_sources(counties: list[dict], trailing: list[int]) -> list[dict]:
             "licence": SEED_LICENCE,
             "usage": "Seed document: Zhejiang's own poverty figures and its pairing with 80 "
             "counties in four provinces.",
-            "notes": "Cited by file stem and locator.",
+            "notes": SEED_CITED,
         },
         {
             "source_id": "002_8cd093aefbb5a1ad",
@@ -574,7 +577,7 @@ def build_sources(counties: list[dict], trailing: list[int]) -> list[dict]:
             "licence": SEED_LICENCE,
             "usage": "Seed document: all 80 paired counties exited; figures for Guizhou, "
             "Sichuan, Hubei and Jilin.",
-            "notes": "Cited by file stem and locator.",
+            "notes": SEED_CITED,
         },
         {
             "source_id": SEED_003,
@@ -586,7 +589,7 @@ def build_sources(counties: list[dict], trailing: list[int]) -> list[dict]:
             "usage": "Seed document: batch sizes 28/125/283 and the 52 counties left in 2020; "
             "the statement that all rural poor left poverty by end-2020, used for the "
             "2020 row of rural_poverty (确定脱贫攻坚主战场 ¶6).",
-            "notes": "Cited by file stem and locator.",
+            "notes": SEED_CITED,
         },
         {
             "source_id": "004_82f31e7af244f72f",
@@ -596,7 +599,7 @@ def build_sources(counties: list[dict], trailing: list[int]) -> list[dict]:
             "url": "",
             "licence": SEED_LICENCE,
             "usage": "Seed document: Hangzhou's cooperation with Qiandongnan prefecture.",
-            "notes": "Opening paragraphs are cut. Cited by file stem and locator.",
+            "notes": "Opening paragraphs are cut. " + SEED_CITED,
         },
         {
             "source_id": SRC_EXIT,
