@@ -14,7 +14,7 @@ Inputs (all under curation/):
     raw/national-rural-poverty/rural_poverty_2012_2019_with_citations.csv
     name_mapping_2014.csv    listed names that do not match a 2014 MCA name directly
     no_code_units.csv        listed units that have no MCA code (Qinghai's 行委)
-    provinces_meta.csv       English province names and NBS region
+    provinces_meta.csv       English province names and regions (the curator's own)
 """
 
 from __future__ import annotations
@@ -37,6 +37,7 @@ BATCH_YEARS = (2016, 2017, 2018, 2019, 2020)
 
 SRC_EXIT = "exit-lists-832"
 SRC_CODES = "yescallop-areacodes"
+SRC_CURATOR = "curator"
 SRC_REGIONS = "nbs-regions-2011"
 SEED_000 = "000_0c51b0915f9b621d"
 SEED_003 = "003_4ed3c3f521ce072d"
@@ -71,14 +72,17 @@ def is_county_level(code: str) -> bool:
 # ---------------------------------------------------------------- exit lists
 
 
-def parse_exit_sheet(path: Path) -> tuple[list[dict], dict[int, dict]]:
-    """Parse the verbatim sheet into one record per listed name and the per-batch totals.
+def parse_exit_sheet(path: Path) -> tuple[list[dict], dict[int, dict], list[int]]:
+    """Parse the verbatim sheet into one record per listed name, the per-batch totals and the
+    rows whose list ends in a stray "、".
 
     Normalises what the sheet writes inconsistently: province names padded with spaces
-    ("河  北", "山  西 ") and trailing "、" after the last name of a row.
+    ("河  北", "山  西 ") and trailing "、" after the last name of a row. Row numbers are the
+    spreadsheet's own (`sheet_row`).
     """
     names: list[dict] = []
     totals: dict[int, dict] = {}
+    trailing: list[int] = []
     year: int | None = None
     with path.open(encoding="utf-8", newline="") as fh:
         for rec in csv.DictReader(fh):
@@ -95,6 +99,8 @@ def parse_exit_sheet(path: Path) -> tuple[list[dict], dict[int, dict]]:
                 totals[year] = {"count": int(b), "row": row}
                 continue
             listed = [n.strip() for n in c.split("、") if n.strip()]
+            if c.rstrip().endswith("、"):
+                trailing.append(row)
             stated = int(b)
             if len(listed) != stated:
                 raise SystemExit(f"sheet row {row}: {len(listed)} names but {stated} stated")
@@ -109,7 +115,7 @@ def parse_exit_sheet(path: Path) -> tuple[list[dict], dict[int, dict]]:
                         "row": row,
                     }
                 )
-    return names, totals
+    return names, totals, trailing
 
 
 # ---------------------------------------------------------------- code history
@@ -294,7 +300,7 @@ def build_provinces(counties: list[dict], names: list[dict], hist: CodeHistory) 
                 "region": m["region"],
                 "county_count": per_province[pcode],
                 "source_id": SRC_EXIT,
-                "region_source_id": SRC_REGIONS,
+                "region_source_id": SRC_CURATOR,
             }
         )
     if set(per_province) != {r["province_code"] for r in rows}:
@@ -396,7 +402,7 @@ RURAL_REDUCTIONS_STATED = {
     2018: 1386,
     2019: 1109,
 }
-RURAL_2020_LOCATOR = "确定脱贫攻坚主战场 ¶2"
+RURAL_2020_LOCATOR = "确定脱贫攻坚主战场 ¶6"
 
 
 def build_rural_poverty(raw: Path) -> list[dict]:
@@ -467,10 +473,14 @@ def build_rural_poverty(raw: Path) -> list[dict]:
 SEED_LICENCE = (
     "none stated (copyrighted text); only facts and figures are taken, no prose is reproduced"
 )
+SEED_CITED = (
+    "Cited by file stem and locator (<heading> ¶N, N = the Nth non-blank line of the file). "
+    "No URL: the outlet is named, but no supplied file gives the page's web address."
+)
 NBS_LICENCE = "official statistics (facts); the reprint's own text is not reproduced"
 
 
-def build_sources(counties: list[dict]) -> list[dict]:
+def build_sources(counties: list[dict], trailing: list[int]) -> list[dict]:
     """Every source the national tables (and the facts table) cite."""
     kinds = Counter(r["match_method"] for r in counties)
     renamed = sorted(
@@ -489,7 +499,9 @@ def build_sources(counties: list[dict]) -> list[dict]:
         "Corrections and normalisations made while curating: "
         "province labels written with padding spaces (e.g. '河  北', '山  西 ', '吉  林 ') "
         "are normalised and replaced by the 2-digit province code; "
-        "the empty item after a trailing '、' (rows 13, 75, 83, 86) is dropped and not counted; "
+        "the empty item after a trailing '、' (rows "
+        + ", ".join(str(r) for r in trailing)
+        + ") is dropped and not counted; "
         f"{kinds['direct']} listed names match an end-2014 MCA name in the same province "
         f"directly; {sum(v for k, v in kinds.items() if k.startswith('mapped'))} names are "
         "matched through the explicit table curation/name_mapping_2014.csv ("
@@ -543,8 +555,7 @@ def build_sources(counties: list[dict]) -> list[dict]:
             "usage": "Seed document: national milestones (832 counties in 22 provinces, 2012 and "
             "2019 poverty levels, the claim of more than 10 million fewer poor each year "
             "from 2014) and Zhejiang's cooperation figures.",
-            "notes": "Partly garbled (the timeline repeats its years). Cited by file stem and "
-            "section heading plus paragraph number.",
+            "notes": "Partly garbled (the timeline repeats its years). " + SEED_CITED,
         },
         {
             "source_id": "001_9ed40eef2d8fa05b",
@@ -555,7 +566,7 @@ def build_sources(counties: list[dict]) -> list[dict]:
             "licence": SEED_LICENCE,
             "usage": "Seed document: Zhejiang's own poverty figures and its pairing with 80 "
             "counties in four provinces.",
-            "notes": "Cited by file stem and locator.",
+            "notes": SEED_CITED,
         },
         {
             "source_id": "002_8cd093aefbb5a1ad",
@@ -566,7 +577,7 @@ def build_sources(counties: list[dict]) -> list[dict]:
             "licence": SEED_LICENCE,
             "usage": "Seed document: all 80 paired counties exited; figures for Guizhou, "
             "Sichuan, Hubei and Jilin.",
-            "notes": "Cited by file stem and locator.",
+            "notes": SEED_CITED,
         },
         {
             "source_id": SEED_003,
@@ -577,8 +588,8 @@ def build_sources(counties: list[dict]) -> list[dict]:
             "licence": SEED_LICENCE,
             "usage": "Seed document: batch sizes 28/125/283 and the 52 counties left in 2020; "
             "the statement that all rural poor left poverty by end-2020, used for the "
-            "2020 row of rural_poverty (section 确定脱贫攻坚主战场, paragraph 2).",
-            "notes": "Cited by file stem and locator.",
+            "2020 row of rural_poverty (确定脱贫攻坚主战场 ¶6).",
+            "notes": SEED_CITED,
         },
         {
             "source_id": "004_82f31e7af244f72f",
@@ -588,7 +599,7 @@ def build_sources(counties: list[dict]) -> list[dict]:
             "url": "",
             "licence": SEED_LICENCE,
             "usage": "Seed document: Hangzhou's cooperation with Qiandongnan prefecture.",
-            "notes": "Opening paragraphs are cut. Cited by file stem and locator.",
+            "notes": "Opening paragraphs are cut. " + SEED_CITED,
         },
         {
             "source_id": SRC_EXIT,
@@ -623,17 +634,40 @@ def build_sources(counties: list[dict]) -> list[dict]:
             "notes": codes_notes,
         },
         {
+            "source_id": SRC_CURATOR,
+            "title": "整理者自定 / the curator's own values",
+            "publisher": "the curators of this package (curation/provinces_meta.csv)",
+            "date": "2026-11-23",
+            "url": "",
+            "licence": "CC-BY-4.0 (the package's own licence)",
+            "usage": "The English name (name_en) and the region (region) of each of the 22 "
+            "provinces in provinces: no supplied source holds either, so both are the "
+            "curator's, kept in curation/provinces_meta.csv (region_source_id names this "
+            "source row by row; name_en has no source column, and every value of it is "
+            "the curator's).",
+            "notes": "name_en is the usual English (pinyin) name of the province-level unit, "
+            "with the customary forms Inner Mongolia, Tibet, Guangxi, Ningxia and Xinjiang "
+            "for the autonomous regions. region places each province in the four regions "
+            "the National Bureau of Statistics uses (east, central, west, northeast: Jilin "
+            "and Heilongjiang are northeast, Hebei and Hainan east) as the curator knows "
+            "them; the NBS document that defines them (东西中部和东北地区划分方法) is not among "
+            "the supplied sources, so neither it nor its date is cited for any value. The "
+            "date is that of the package version that first published these values.",
+        },
+        {
             "source_id": SRC_REGIONS,
             "title": "东西中部和东北地区划分方法",
             "publisher": "National Bureau of Statistics of China (国家统计局)",
-            "date": "2011-06-13",
+            "date": "",
             "url": "",
             "licence": "official classification (facts)",
-            "usage": "The region column of provinces (east, central, west, northeast).",
-            "notes": "No supplied source gives a region for each province, so the standard NBS "
-            "classification is applied by the curator. It has four regions: Jilin and "
-            "Heilongjiang are 'northeast' (in the older three-region scheme they would "
-            "be 'central'); Hebei and Hainan are 'east'.",
+            "usage": "Names the four-region scheme (east, central, west, northeast) that the "
+            "curator's region column of provinces follows. Not a supplied source: no value "
+            "cites it (region_source_id is curator).",
+            "notes": "No supplied file holds this document, its date or its assignment of "
+            "provinces, so the date is left empty and the region of each province is "
+            "recorded as the curator's own (see the source curator). Kept so that the "
+            "scheme the region column follows has a name.",
         },
         {
             "source_id": "nbs-2020-01-23",
@@ -809,7 +843,7 @@ def render(fields: list[str], rows: list[dict]) -> bytes:
 def build(raw: Path = RAW) -> dict[str, bytes]:
     """Build every national table; returns {file name: bytes}."""
     hist = CodeHistory(raw)
-    names, totals = parse_exit_sheet(raw / "exit-lists" / "exit_lists_sheet_verbatim.csv")
+    names, totals, trailing = parse_exit_sheet(raw / "exit-lists" / "exit_lists_sheet_verbatim.csv")
     if sum(t["count"] for t in totals.values()) != TOTAL_COUNTIES:
         raise SystemExit("batch totals do not add up to 832")
     counties = build_counties(names, hist)
@@ -820,7 +854,7 @@ def build(raw: Path = RAW) -> dict[str, bytes]:
         "exit_batch_provinces": build_exit_batch_provinces(names, hist),
         "rural_poverty": build_rural_poverty(raw),
         "mca_codes_2014": build_mca_codes_2014(hist),
-        "sources": build_sources(counties),
+        "sources": build_sources(counties, trailing),
     }
     return {f"{name}.csv": render(TABLES[name], rows) for name, rows in tables.items()}
 

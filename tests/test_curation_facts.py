@@ -127,9 +127,9 @@ def test_ledger_cells_are_well_formed(facts):
         assert re.fullmatch(r".+ ¶[1-9][0-9]*", f["locator"]), fid
         assert re.fullmatch(r"[a-z][a-z0-9_]*", f["indicator"]), fid
         assert re.fullmatch(r"[a-z][a-z0-9_]*", f["unit"]), fid
-        assert date.fullmatch(f["period_end"]), fid
+        assert f["period_end"] == "" or date.fullmatch(f["period_end"]), fid
         assert f["period_start"] == "" or date.fullmatch(f["period_start"]), fid
-        assert f["period_start"][:4] <= f["period_end"][:4], fid
+        assert f["period_end"] == "" or f["period_start"][:4] <= f["period_end"][:4], fid
         assert Decimal(f["value"]) >= 0, fid
         assert f["as_written"].strip() and f["indicator_zh"].strip() and f["region"].strip(), fid
 
@@ -244,3 +244,48 @@ def test_descriptor_lists_the_resources():
         assert r["schema"] == f"schemas/{name}.schema.json"
         assert r["checks"] == f"schemas/{name}.checks.json"
         assert (REPO / r["path"]).is_file() and (REPO / r["schema"]).is_file()
+
+
+# ---------------------------------------------------------------- judgement calls (issue #19)
+
+
+def test_an_undated_period_end_is_explained(facts):
+    """period_end is empty only for a figure the text does not date and that cannot carry the
+    document's date (the starting value of a stated change), and the note says so."""
+    empty = [f for f in facts if f["period_end"] == ""]
+    assert [f["fact_id"] for f in empty] == ["004-046"]
+    assert all("period_end is left empty" in f["note"] for f in empty)
+
+
+def test_thresholds_are_exact_definitions(facts):
+    """A threshold defining a counted category (超过10万人的省份) is the exact threshold; the
+    'more than' belongs to the units counted, not to the threshold."""
+    thresholds = [f for f in facts if f["indicator"].startswith("threshold_")]
+    assert {f["fact_id"] for f in thresholds} == {"003-017", "003-019", "003-021", "003-023"}
+    assert {f["qualifier"] for f in thresholds} == {"exact"}
+
+
+def test_yearly_floor_covers_only_years_that_exceed_it(facts):
+    """000-009 ('1000万人以上' every year) spans exactly the years whose reduction exceeds it."""
+    fact = next(f for f in facts if f["fact_id"] == "000-009")
+    floor = Decimal(fact["value"])
+    years = range(int(fact["period_start"]), int(fact["period_end"]) + 1)
+    reductions = {
+        int(r["year"]): Decimal(r["reduction_10k"]) * 10_000
+        for r in read("rural_poverty.csv")
+        if r["reduction_10k"]
+    }
+    assert all(reductions[y] > floor for y in years)
+    assert reductions[int(fact["period_end"]) + 1] <= floor
+
+
+def test_figures_in_chinese_numerals_have_rows(facts):
+    """Standalone figures written in Chinese numerals are rows; those that only date or split
+    another figure of the same sentence live in that row's period and note (docs/facts.md)."""
+    written = {f["as_written"]: f for f in facts}
+    assert Decimal(written["半年"]["value"]) == Decimal("0.5")
+    assert written["半年"]["unit"] == "years"
+    assert Decimal(written["五级"]["value"]) == 5
+    dated_by_duration = {"004-060": "三年来", "004-005": "seven days", "004-050": "three years"}
+    for fid, words in dated_by_duration.items():
+        assert words in next(f["note"] for f in facts if f["fact_id"] == fid), fid
