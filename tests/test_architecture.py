@@ -43,7 +43,9 @@ def _runtime_imports(tree: ast.Module) -> list[tuple[int, str]]:
             elif node.module.startswith("opendata."):
                 found.append((node.lineno, node.module))
         elif isinstance(node, ast.Import):
-            found.extend((node.lineno, a.name) for a in node.names if a.name.startswith("opendata."))
+            found.extend(
+                (node.lineno, a.name) for a in node.names if a.name.startswith("opendata.")
+            )
         for child in ast.iter_child_nodes(node):
             visit(child)
 

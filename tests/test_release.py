@@ -391,3 +391,79 @@ def test_load_release_reads_a_zip(repo: Path, tmp_path: Path, source_date: None)
     build(repo, tmp_path / "dist")
     frames = load_release(tmp_path / "dist" / "demo-1.0.0.zip")
     assert frames["provinces"]["counties"].tolist() == [0, 66, 88]
+
+
+# --- documentation travels with the release ---------------------------------------------------
+
+
+def _with_readme(root: Path, text: str = "# Demo\n\nWhat the tables hold.\n") -> Path:
+    """Give the package a README declared as `readme`, as the bundled package does."""
+    (root / "docs").mkdir(exist_ok=True)
+    (root / "docs" / "README.md").write_text(text, encoding="utf-8")
+    descriptor = json.loads((root / "datapackage.json").read_text())
+    descriptor["readme"] = "docs/README.md"
+    descriptor["resources"][0]["title"] = "省份 / Provinces"
+    descriptor["resources"][0]["description_zh"] = "省份及其贫困县数"
+    schema_ = json.loads((root / "schemas" / "provinces.json").read_text())
+    schema_["fields"][2]["description"] = "Poverty counties of the 2014 list."
+    (root / "schemas" / "provinces.json").write_text(json.dumps(schema_))
+    (root / "datapackage.json").write_text(json.dumps(descriptor))
+    return root
+
+
+def test_the_release_carries_the_package_readme(tmp_path: Path, source_date: None) -> None:
+    root = _with_readme(write_package(tmp_path / "pkg"))
+    out = build(root, tmp_path / "dist")
+    assert (out / "README.md").read_bytes() == (root / "docs" / "README.md").read_bytes()
+    assert json.loads((out / "datapackage.json").read_text())["readme"] == "README.md"
+    assert "  README.md\n" in (out / "SHA256SUMS").read_text()
+    with zipfile.ZipFile(f"{out}.zip") as zf:
+        assert f"{out.name}/README.md" in zf.namelist()
+
+
+def test_parquet_files_carry_the_table_and_field_documentation(
+    tmp_path: Path, source_date: None
+) -> None:
+    import pyarrow.parquet as pq
+
+    out = build(_with_readme(write_package(tmp_path / "pkg")), tmp_path / "dist")
+    schema_ = pq.read_schema(out / "parquet" / "provinces.parquet")
+    assert schema_.metadata[b"title"].decode() == "省份 / Provinces"
+    assert schema_.metadata[b"description_zh"].decode() == "省份及其贫困县数"
+    assert b"description" not in schema_.metadata  # the resource declares none
+    counties = schema_.field("counties").metadata
+    assert counties == {b"description": b"Poverty counties of the 2014 list."}
+    assert schema_.field("code").metadata is None  # nothing declared, nothing invented
+    assert str(load_release(out)["provinces"]["counties"].dtype) == "Int64"
+
+
+def test_documented_builds_stay_byte_identical(tmp_path: Path, source_date: None) -> None:
+    root = _with_readme(write_package(tmp_path / "pkg"))
+    first = build(root, tmp_path / "a")
+    second = build(root, tmp_path / "b")
+    assert tree_hashes(first) == tree_hashes(second)
+    assert Path(f"{first}.zip").read_bytes() == Path(f"{second}.zip").read_bytes()
+
+
+def test_a_declared_readme_that_is_missing_is_could_not_run(
+    tmp_path: Path, source_date: None
+) -> None:
+    from opendata.errors import CouldNotRun
+
+    root = _with_readme(write_package(tmp_path / "pkg"))
+    (root / "docs" / "README.md").unlink()
+    with pytest.raises(CouldNotRun, match="README"):
+        build(root, tmp_path / "dist")
+    assert not (tmp_path / "dist" / "demo-1.0.0").exists()
+    assert not (tmp_path / "dist" / "demo-1.0.0.zip").exists()
+
+
+def test_gate_counts_a_readme_edit_as_a_package_change(tmp_path: Path) -> None:
+    root = _with_readme(write_package(tmp_path / "repo"))
+    git(root, "init", "-q", "-b", "main")
+    git(root, "add", "-A")
+    git(root, "commit", "-q", "-m", "first")
+    (root / "docs" / "README.md").write_text("# Demo\n\nCorrected.\n", encoding="utf-8")
+    result = release_check(root, "HEAD")
+    assert "docs/README.md" in result.changed_files
+    assert (result.passed, result.required) == (False, "patch")

@@ -19,6 +19,8 @@ from opendata.release.changelog import changelog_section, find_changelog
 from opendata.versions.semver import parse_version
 
 if TYPE_CHECKING:
+    import pyarrow as pa
+
     from opendata.package import Package
 
 # A package name becomes a folder and a URL segment, so keep it to the Data Package name rule.
@@ -69,10 +71,54 @@ def _write_parquet(pkg: Package, stage: Path) -> None:
     for res in pkg.resources:
         if not res.schema or res.fullpath is None:
             continue
-        table = read_typed(res).replace_schema_metadata(None)
+        table = _documented(read_typed(res), res.descriptor, res.schema)
         target = stage / "parquet" / f"{res.name}.parquet"
         target.parent.mkdir(parents=True, exist_ok=True)
         pq.write_table(table, target, compression="zstd", compression_level=9, store_schema=True)
+
+
+# Documentation carried into each Parquet file, so that a table read on its own still says what
+# it is: the table's keys in the schema metadata, each field's in that field's metadata.
+TABLE_DOC_KEYS = ("name", "title", "title_en", "description", "description_zh")
+FIELD_DOC_KEYS = ("title", "description", "description_zh")
+
+
+def _doc(source: dict[str, Any], keys: tuple[str, ...]) -> dict[bytes, bytes] | None:
+    """The text-valued `keys` of a descriptor as Parquet metadata, in a fixed order."""
+    found = {k.encode(): v.encode("utf-8") for k in keys if isinstance(v := source.get(k), str)}
+    return found or None
+
+
+def _documented(table: pa.Table, resource: dict[str, Any], schema: dict[str, Any]) -> pa.Table:
+    """The table with its resource's title and descriptions, and each field's, as metadata."""
+    import pyarrow as pa
+
+    docs = {f.get("name"): f for f in schema.get("fields", []) if isinstance(f, dict)}
+    fields = [
+        field.with_metadata(_doc(docs.get(field.name, {}), FIELD_DOC_KEYS))
+        for field in table.schema
+    ]
+    described = pa.schema(fields, metadata=_doc(resource, TABLE_DOC_KEYS))
+    return pa.Table.from_arrays(table.columns, schema=described)
+
+
+def _stage_readme(pkg: Package, stage: Path, descriptor: dict[str, Any]) -> None:
+    """Copy the package's README (`readme` in the descriptor) into the release as README.md."""
+    from opendata.package import safe_local_path
+
+    readme = pkg.descriptor.get("readme")
+    if readme is None:
+        return
+    source = safe_local_path(pkg.basepath, readme, what="readme", descriptor=pkg.descriptor_path)
+    try:
+        shutil.copyfile(source, stage / "README.md")
+    except OSError as exc:
+        raise CouldNotRun(
+            f"cannot copy the package README: {exc.strerror}",
+            path=str(source),
+            hint='fix "readme" in the descriptor or add the file',
+        ) from None
+    descriptor["readme"] = "README.md"
 
 
 def _stage_package(pkg: Package, stage: Path, version: str, created: str) -> dict[str, Any]:
@@ -162,6 +208,7 @@ def build(
         stage = tmp / stem
         stage.mkdir()
         descriptor = _stage_package(pkg, stage, str(version), created)
+        _stage_readme(pkg, stage, descriptor)
         _write_parquet(pkg, stage)
         # The report names the descriptor inside the release, not the builder's own path.
         report = {**report, "descriptor": "datapackage.json"}

@@ -50,12 +50,14 @@ class GateResult:
 
 
 def _package_files(pkg: Package) -> set[str]:
-    """Descriptor, data, schema and check files of a package, relative to its folder."""
+    """Descriptor, data, schema, check and README files of a package, relative to its folder."""
     files = {pkg.descriptor_path.name}
     for res in pkg.resources:
         files.update(p for p in (res.path, res.schema_path, res.checks_path) if p)
     if pkg.checks_path:
         files.add(pkg.checks_path)
+    if isinstance(readme := pkg.descriptor.get("readme"), str):
+        files.add(readme)
     return files
 
 
