@@ -13,7 +13,7 @@ LAYERS = [
     {"io"},
     {"structural"},
     {"semantic"},
-    {"grounding", "validate"},
+    {"grounding", "validate", "describe"},
     {"versions"},
     {"render"},
     {"release"},

@@ -192,3 +192,38 @@ def get(catalog: str, spec: str, to: str) -> None:
     from opendata.release.get import get as get_release
 
     click.echo(f"got {get_release(catalog, spec, to)}")
+
+
+@main.command()
+@click.argument("paths", nargs=-1, required=True, metavar="PATH...")
+@click.option(
+    "--format", "fmt", type=click.Choice(["json", "yaml"]), default="json", show_default=True
+)
+@click.option("--name", help="Package name (default: the data folder's name).")
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False),
+    help="Write the descriptor to this new file instead of printing it (never overwrites).",
+)
+@handle_errors
+def describe(paths: tuple[str, ...], fmt: str, name: str | None, out: str | None) -> None:
+    """Draft a datapackage.json for data files: each table's schema inferred, to edit and keep.
+
+    Paths are relative to the folder that will hold the descriptor. Columns of digits with a
+    leading zero (division codes) are kept as text with a width pattern, not integers.
+    """
+    from opendata.describe import describe_tables, render_descriptor
+    from opendata.errors import CouldNotRun
+
+    text = render_descriptor(describe_tables(list(paths), name=name), fmt)
+    if out is None:
+        click.echo(text, nl=False)
+        return
+    try:
+        with open(out, "x", encoding="utf-8") as fh:
+            fh.write(text)
+    except FileExistsError:
+        raise CouldNotRun("file exists", path=out, hint="choose a new --out or remove it") from None
+    except OSError as exc:
+        raise CouldNotRun(f"cannot write: {exc.strerror}", path=out) from None
+    click.echo(f"wrote {out}")
