@@ -75,7 +75,8 @@ def describe_tables(paths: list[str | Path], *, name: str | None = None) -> dict
             raise CouldNotRun(
                 f"cannot infer a schema: {exc}", path=str(path), hint="is it a CSV file?"
             ) from None
-        assert isinstance(resource, Resource)  # type="resource" asks for one
+        if not isinstance(resource, Resource):
+            raise CouldNotRun("not a single data file", path=str(path), hint="name a CSV file")
         resources.append(resource)
     package = Package(name=name or _package_name(files), resources=resources)
     descriptor: dict[str, Any] = package.to_descriptor()
