@@ -10,6 +10,7 @@ from opendata.errors import CouldNotRun
 from opendata.package import Package, load_package
 from opendata.report import Issue, Report, ResourceStats
 from opendata.semantic.declarations import Check, coded_only, collect_checks
+from opendata.semantic.specification import check_declarations
 from opendata.structural.table import DEFAULT_BLOCK_SIZE, RowMap, TableResult, validate_table
 from opendata.structural.verdicts import Pending, Verdicts
 
@@ -129,6 +130,7 @@ def _validate(
     block_size: int,
 ) -> Report:
     report = Report(descriptor=str(package.descriptor_path))
+    check_declarations(package)
     checks, problems = collect_checks(package)
     background = _Background(_prepare, pending, bool(checks))
     for where, message in problems:

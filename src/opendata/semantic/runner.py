@@ -1,4 +1,4 @@
-"""Running the declared checks: each compiled to a pandera check, run lazily, its failures turned into Issues."""
+"""Running the declared checks: each resource's checks as one pandera schema, its failures turned into Issues."""
 
 from __future__ import annotations
 
@@ -8,7 +8,6 @@ from opendata.io.dtypes import pandas_types
 from opendata.report import Issue
 from opendata.semantic.declarations import Check
 from opendata.semantic.evaluators import evaluate
-from opendata.semantic.expression import ExpressionError
 from opendata.semantic.frames import Codes
 from opendata.semantic.registry import Outcome
 from opendata.structural.table import RowMap, decoded
@@ -32,18 +31,6 @@ def to_frame(table: pa.Table, rows: int | None = None) -> pd.DataFrame:
     return decoded(table).to_pandas(types_mapper=pandas_types())
 
 
-def _rows_of(frame: pd.DataFrame) -> pd.DataFrame:
-    """What pandera validates: one boolean column over the frame's rows.
-
-    The checks compute on every frame themselves and give pandera a mask over these rows;
-    pandera copies what it validates, which for the full frame costs a copy of every column.
-    """
-    import numpy as np
-    import pandas as pd
-
-    return pd.DataFrame({"row": np.ones(len(frame), dtype=bool)}, index=frame.index)
-
-
 def run_checks(
     checks: list[Check],
     frames: dict[str, pd.DataFrame],
@@ -51,78 +38,110 @@ def run_checks(
     where: dict[str, RowMap],
     codes: Codes | None = None,
 ) -> list[Issue]:
-    """Run the checks through pandera (lazy: every failure collected) and turn failures into Issues."""
-    import pandera.pandas as pandera
-    from pandera.errors import SchemaErrors
+    """Run each resource's checks as one pandera schema (lazy: every failure collected).
+
+    Each resource's frame holds only the columns its checks read, plus, as categoricals, the
+    key columns read only as dictionary codes (`grouping.with_keys`). References to other
+    resources are resolved first; pandera then runs every check on the frame, and its
+    `SchemaErrors.failure_cases` say which checks failed on which rows, or could not run.
+    """
+    from opendata.semantic.grouping import with_keys
 
     issues: list[Issue] = []
-    outcomes: dict[str, Outcome] = {}
+    codes = codes or {}
+    keyed = {name: with_keys(frame, codes.get(name, {})) for name, frame in frames.items()}
     by_resource: dict[str, list[Check]] = {}
     for check in checks:
         by_resource.setdefault(check.resource, []).append(check)
-
     for resource, group in by_resource.items():
-        frame = frames[resource]
-        compiled = []
-        for check in group:
-            compiled.append(
-                # No `error=`: pandera would then report the message instead of the check's name.
-                pandera.Check(
-                    _compile(check, frames, outcomes, issues, paths, codes), name=check.id
-                )
-            )
-        schema = pandera.DataFrameSchema(checks=compiled, name=resource)
-        failed_rows: dict[str, list[Any]] = {}
-        try:
-            schema.validate(_rows_of(frame), lazy=True)
-        except SchemaErrors as exc:
-            cases = exc.failure_cases
-            for check_name, index in zip(cases["check"], cases["index"], strict=True):
-                failed_rows.setdefault(str(check_name), []).append(index)
-        for check in group:
-            outcome = outcomes.get(check.id)
-            if outcome is None:
-                continue
-            issues.extend(
-                _issues(
-                    check, outcome, frame, failed_rows.get(check.id, []), paths, where[resource]
-                )
-            )
+        issues.extend(
+            _run_resource(resource, group, keyed, frames[resource], paths, where[resource])
+        )
     return issues
 
 
-def _compile(
-    check: Check,
-    frames: dict[str, pd.DataFrame],
-    outcomes: dict[str, Outcome],
-    issues: list[Issue],
+def _run_resource(
+    resource: str,
+    group: list[Check],
+    keyed: dict[str, pd.DataFrame],
+    frame: pd.DataFrame,
     paths: dict[str, str | None],
-    codes: Codes | None = None,
-) -> Any:
-    """The pandera check function: computes the outcome once, returns a row mask or a verdict."""
+    where: RowMap,
+) -> list[Issue]:
+    """One resource's checks through one pandera DataFrameSchema, failures turned into Issues."""
+    import pandera.pandas as pandera
+    from pandera.errors import SchemaErrors
 
-    def fn(frame: pd.DataFrame) -> Any:
+    from opendata.semantic.pandera_checks import from_declaration, pandera_check, resolved
+
+    issues: list[Issue] = []
+    runnable: list[tuple[Check, dict[str, Any]]] = []
+    for check in group:
         try:
-            outcome = evaluate(check, frames, codes)
-        except (ExpressionError, KeyError, TypeError, ValueError, ZeroDivisionError) as exc:
-            issues.append(
-                Issue(
-                    code="check-error",
-                    severity="error",
-                    layer="semantic",
-                    resource=check.resource,
-                    path=check.declared_in,
-                    rule=check.id,
-                    message=f"check {check.id!r} could not run: {exc}",
-                )
-            )
-            return True
-        outcomes[check.id] = outcome
-        if outcome.failing_rows is not None:
-            return ~outcome.failing_rows.reindex(frame.index, fill_value=False).astype(bool)
-        return outcome.passed
+            declaration = resolved(check, keyed)
+        except Exception as exc:  # whatever stops a check from running is a finding
+            issues.append(_check_error(check, _reason(exc)))
+            continue
+        runnable.append((check, declaration))
+    schema = pandera.DataFrameSchema(
+        checks=[pandera_check(check, declaration) for check, declaration in runnable],
+        name=resource,
+    )
+    failed: dict[int, list[Any]] = {}
+    errors: dict[int, str] = {}
+    try:
+        schema.validate(keyed[resource], lazy=True, inplace=True)
+    except SchemaErrors as exc:
+        failed, errors = _failures(exc)
+    for number, (check, declaration) in enumerate(runnable):
+        if number in errors:
+            issues.append(_check_error(check, errors[number]))
+        elif number in failed:
+            # pandera said which rows fail; the evaluator says what was expected there.
+            outcome = evaluate(from_declaration(declaration), keyed[resource])
+            issues.extend(_issues(check, outcome, frame, failed[number], paths, where))
+    return issues
 
-    return fn
+
+def _failures(exc: Any) -> tuple[dict[int, list[Any]], dict[int, str]]:
+    """From pandera's SchemaErrors: failing row labels per check number, and checks that raised."""
+    from pandera.errors import SchemaErrorReason
+
+    errors: dict[int, str] = {}
+    for error in exc.schema_errors:
+        if error.reason_code == SchemaErrorReason.CHECK_ERROR:
+            errors[int(error.check_index)] = _unquoted(str(error.failure_cases))
+    cases = exc.failure_cases
+    failed: dict[int, list[Any]] = {}
+    for number, index in zip(cases["check_number"], cases["index"], strict=True):
+        failed.setdefault(int(number), []).append(index)
+    return failed, errors
+
+
+def _reason(exc: BaseException) -> str:
+    """An exception as `Type: message`."""
+    message = exc.args[0] if len(exc.args) == 1 else str(exc)
+    return f"{type(exc).__name__}: {message}" if message != "" else type(exc).__name__
+
+
+def _unquoted(raised: str) -> str:
+    """pandera's name for an exception a check raised, `Type("message")`, as `Type: message`."""
+    import re
+
+    match = re.fullmatch(r'(\w+)\("(.*)"\)', raised, re.DOTALL)
+    return f"{match[1]}: {match[2]}" if match else raised
+
+
+def _check_error(check: Check, reason: str) -> Issue:
+    return Issue(
+        code="check-error",
+        severity="error",
+        layer="semantic",
+        resource=check.resource,
+        path=check.declared_in,
+        rule=check.id,
+        message=f"check {check.id!r} could not run: {reason}",
+    )
 
 
 def _issues(
