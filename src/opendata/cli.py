@@ -201,3 +201,47 @@ def get(catalog: str, spec: str, to: str) -> None:
     from opendata.release.core import get as get_release
 
     click.echo(f"got {get_release(catalog, spec, to)}")
+
+
+# --- declared checks as pandera schemas (issue 16) ------------------------------------------
+
+
+@main.group()
+def checks() -> None:
+    """Declared checks as pandera schemas."""
+
+
+@checks.command("export")
+@click.argument("resource")
+@click.argument("descriptor", default="datapackage.json", type=click.Path())
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["yaml", "python"]),
+    default="yaml",
+    show_default=True,
+    help="pandera's YAML (DataFrameSchema.from_yaml) or a Python script (needs black).",
+)
+@handle_errors
+def checks_export(resource: str, descriptor: str, fmt: str) -> None:
+    """Print RESOURCE's Table Schema and declared checks as a pandera DataFrameSchema.
+
+    Columns are typed as `load_release` types them; references to other resources are
+    resolved to their values in this package. Load it after `opendata.register_checks()`.
+    """
+    from opendata.errors import CouldNotRun
+    from opendata.semantic.export import schema_for
+
+    schema = schema_for(descriptor, resource)
+    if fmt == "yaml":
+        click.echo(schema.to_yaml(), nl=False)
+        return
+    try:
+        script = schema.to_script()
+    except ImportError:
+        raise CouldNotRun(
+            "writing the schema as Python needs the black formatter",
+            hint="pip install black, or use --format yaml",
+        ) from None
+    click.echo("import opendata\n\nopendata.register_checks()  # the Check.opendata_* methods\n")
+    click.echo(script, nl=False)

@@ -178,7 +178,7 @@ def as_rows(theirs: pd.Series) -> list[list[Any]]:
     for idx, value in theirs.items():
         keys = idx if isinstance(idx, tuple) else (idx,)
         rows.append([*(plain(k) for k in keys), plain(value)])
-    return rows
+    return sorted(rows, key=lambda row: [str(k) for k in row[:-1]])  # the same YAML every build
 
 
 def _from_rows(rows: list[list[Any]], key: list[str]) -> pd.Series:

@@ -45,6 +45,9 @@ def register() -> None:
         )
 
 
+register_checks = register  # the public name (`opendata.register_checks()`)
+
+
 def _method(check_type: str, name: str) -> Any:
     def method(frame: pd.DataFrame, *, declaration: dict[str, Any]) -> Any:
         return evaluate(from_declaration(declaration), frame).verdict(frame)
