@@ -196,7 +196,7 @@ class Check:
                     cols.add(str(value["column"]))
                 add_expr(ref, value.get("where"))
         for key in ("columns", "key"):
-            own.update(str(v) for v in self.spec.get(key) or [])
+            own.update(str(v) for v in as_list(self.spec.get(key)))
         against = self.spec.get("against")
         if isinstance(against, dict):
             ref = str(against.get("resource"))

@@ -43,7 +43,7 @@ _COMPARE: dict[type, Callable[[Any, Any], Any]] = {
 
 # Limits: an expression past them is refused, naming the limit, instead of exhausting memory,
 # recursing without end or overflowing an integer.
-MAX_SOURCE = 10_000  # characters of an expression (as the check file's JSON Schema says)
+MAX_SOURCE = 10_000  # characters of an expression
 MAX_NODES = 1_000  # syntax-tree nodes: operators, operands, comparisons in a chain
 MAX_DEPTH = 50  # nesting of operations
 MAX_INT = 2**53  # integers, literal or computed, exactly representable as floats too
