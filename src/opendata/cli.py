@@ -237,11 +237,13 @@ def checks_export(resource: str, descriptor: str, fmt: str) -> None:
         click.echo(schema.to_yaml(), nl=False)
         return
     try:
-        script = schema.to_script()
+        script = schema.to_script() or ""
     except ImportError:
         raise CouldNotRun(
             "writing the schema as Python needs the black formatter",
             hint="pip install black, or use --format yaml",
         ) from None
+    # pandera writes the import its top level deprecates for pandas objects
+    script = script.replace("from pandera import ", "from pandera.pandas import ", 1)
     click.echo("import opendata\n\nopendata.register_checks()  # the Check.opendata_* methods\n")
     click.echo(script, nl=False)
