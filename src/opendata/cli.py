@@ -230,11 +230,11 @@ def checks_export(resource: str, descriptor: str, fmt: str) -> None:
     resolved to their values in this package. Load it after `opendata.register_checks()`.
     """
     from opendata.errors import CouldNotRun
-    from opendata.semantic.export import schema_for
+    from opendata.semantic.export import schema_for, to_yaml
 
     schema = schema_for(descriptor, resource)
     if fmt == "yaml":
-        click.echo(schema.to_yaml(), nl=False)
+        click.echo(to_yaml(schema), nl=False)
         return
     try:
         script = schema.to_script() or ""

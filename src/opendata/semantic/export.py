@@ -48,9 +48,26 @@ def write_schemas(descriptor: str | Path | Package, dest: str | Path) -> list[Pa
     for r in package.resources:
         schema = table_schema(package, r.name, [c for c in checks if c.resource == r.name], frames)
         path = folder / f"{r.name}.yaml"
-        path.write_text(schema.to_yaml() or "", encoding="utf-8")
+        path.write_text(to_yaml(schema), encoding="utf-8")
         written.append(path)
     return written
+
+
+def to_yaml(schema: pandera.DataFrameSchema) -> str:
+    """pandera's YAML of a schema, its text left readable and its lists of values on one line."""
+    import yaml
+
+    class Dumper(yaml.SafeDumper):
+        pass
+
+    def sequence(dumper: yaml.SafeDumper, data: list[Any]) -> Any:
+        flat = not any(isinstance(item, list | dict) for item in data)
+        return dumper.represent_sequence("tag:yaml.org,2002:seq", data, flow_style=flat)
+
+    Dumper.add_representer(list, sequence)
+    data = yaml.safe_load(schema.to_yaml() or "")
+    dumped = yaml.dump(data, Dumper=Dumper, allow_unicode=True, sort_keys=False, width=100)
+    return str(dumped)
 
 
 def table_schema(
