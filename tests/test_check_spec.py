@@ -149,3 +149,12 @@ def test_expressions_past_the_limits_at_run_time_are_check_errors(
     [issue] = report.issues
     assert (issue.code, issue.rule, issue.layer) == ("check-error", "e", "semantic")
     assert refused_because in issue.message
+
+
+@pytest.mark.parametrize("values", [{"subset-of": [1]}, {"equals": [1]}, {"superset-of": [1]}])
+def test_a_values_check_on_a_missing_column_is_a_check_error(
+    make_package: Callable[..., Path], values: dict[str, Any]
+) -> None:
+    spec = {"id": "v", "type": "values", "message": "m", "column": "nope", **values}
+    report = validate_package(package(make_package, [spec]))
+    assert [(i.code, i.rule) for i in report.issues] == [("check-error", "v")]

@@ -354,3 +354,33 @@ def test_malformed_declaration_is_refused(make_package: Callable[..., Path], cty
     line = refused(make_package, spec)
     assert f"datapackage.json: check 'c' at /checks{pointer}" in line, line
     assert "(" in line and "docs/checks.schema.json" in line  # the fix, and where the format is
+
+
+@pytest.mark.parametrize(
+    ("spec", "pandera_check"),
+    [
+        (check("values", column="year", **{"subset-of": [2016, 2017]}), "isin"),
+        (check("values", column="year", equals=[2016, 2017]), "unique_values_eq"),
+        (check("values", column="year", **{"superset-of": [2016, 2015]}), "opendata_values"),
+        (
+            check("values", column="year", where="year > 2016", equals=[2016]),
+            "opendata_values",
+        ),
+    ],
+)
+def test_values_checks_are_pandera_builtins_where_one_exists(
+    make_package: Callable[..., Path], spec: dict[str, Any], pandera_check: str
+) -> None:
+    # Internal seam: which pandera check decides; the finding is the same either way.
+    from opendata.semantic.declarations import parse_check
+    from opendata.semantic.pandera_checks import builtin
+    from opendata.semantic.pandera_checks import pandera_check as registered
+
+    declared = parse_check(spec, resource="batches", declared_in=None)
+    found = builtin(declared)
+    name = found[1].name if found else registered(declared, dict(spec)).name
+    assert name == pandera_check
+    [(code, field, line, details)] = findings(make_package, spec)
+    assert (code, field, line) == ("values-mismatch", "year", None)
+    years = [2017, 2018, 2019, 2020] if "where" in spec else [2016, 2017, 2018, 2019, 2020]
+    assert details["actual"] == years

@@ -76,7 +76,7 @@ def table_schema(
     """The DataFrameSchema of resource `name` given typed frames of it and the tables it reads."""
     import pandera.pandas as pandera
 
-    from opendata.semantic.pandera_checks import pandera_check, resolved
+    from opendata.semantic.pandera_checks import builtin, pandera_check, resolved
 
     resource = package.get(name)
     key = list((resource.schema or {}).get("primaryKey") or [])
@@ -87,9 +87,18 @@ def table_schema(
         for f in resource.fields
         if f.name in frame.columns
     }
+    frame_checks = []
+    for check in checks:
+        found = builtin(check, warn=True)
+        if found is not None and found[0] in columns:
+            columns[found[0]].checks.append(found[1])
+        else:
+            frame_checks.append(
+                pandera_check(check, resolved(check, frames, literal=True), warn=True)
+            )
     return pandera.DataFrameSchema(
         columns,
-        checks=[pandera_check(c, resolved(c, frames, literal=True), warn=True) for c in checks],
+        checks=frame_checks,
         name=name,
         unique=key if len(key) > 1 else None,
         report_duplicates="exclude_first",

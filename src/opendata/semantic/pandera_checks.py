@@ -91,6 +91,28 @@ def resolved(check: Check, frames: Frames, *, literal: bool = False) -> dict[str
     return declaration
 
 
+def builtin(check: Check, *, warn: bool = False) -> tuple[str, pandera.Check] | None:
+    """The column and pandera built-in check that decide a check, when one does.
+
+    `values` without a `where`: `subset-of` is `isin`, `equals` is `unique_values_eq` (pandera
+    leaves nulls out of both, as the evaluator does). Every other check is a registered method.
+    """
+    from pandera.api.checks import Check as PanderaCheck
+
+    spec = check.spec
+    if check.type != "values" or spec.get("where") or not isinstance(spec.get("column"), str):
+        return None
+    options: dict[str, Any] = {
+        "error": check.id,
+        "raise_warning": warn and check.severity == "warning",
+    }
+    if "subset-of" in spec:
+        return spec["column"], PanderaCheck.isin(list(spec["subset-of"]), **options)
+    if "equals" in spec:
+        return spec["column"], PanderaCheck.unique_values_eq(list(spec["equals"]), **options)
+    return None
+
+
 def pandera_check(
     check: Check, declaration: dict[str, Any], *, warn: bool = False
 ) -> pandera.Check:

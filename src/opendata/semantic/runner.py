@@ -72,7 +72,7 @@ def _run_resource(
     import pandera.pandas as pandera
     from pandera.errors import SchemaErrors
 
-    from opendata.semantic.pandera_checks import from_declaration, pandera_check, resolved
+    from opendata.semantic.pandera_checks import builtin, from_declaration, pandera_check, resolved
 
     issues: list[Issue] = []
     runnable: list[tuple[Check, dict[str, Any]]] = []
@@ -83,8 +83,23 @@ def _run_resource(
             issues.append(_check_error(check, _reason(exc)))
             continue
         runnable.append((check, declaration))
+    # Where pandera reports each check: (None, i) for the i-th frame-wide check, (column, j) for
+    # the j-th built-in check of a column.
+    places: dict[tuple[str | None, int], int] = {}
+    frame_checks: list[Any] = []
+    column_checks: dict[str, list[Any]] = {}
+    for number, (check, declaration) in enumerate(runnable):
+        found = builtin(check)
+        if found is None:
+            places[(None, len(frame_checks))] = number
+            frame_checks.append(pandera_check(check, declaration))
+        else:
+            name, pcheck = found
+            places[(name, len(column_checks.setdefault(name, [])))] = number
+            column_checks[name].append(pcheck)
     schema = pandera.DataFrameSchema(
-        checks=[pandera_check(check, declaration) for check, declaration in runnable],
+        {name: pandera.Column(checks=cs, nullable=True) for name, cs in column_checks.items()},
+        checks=frame_checks,
         name=resource,
     )
     failed: dict[int, list[Any]] = {}
@@ -92,7 +107,7 @@ def _run_resource(
     try:
         schema.validate(keyed[resource], lazy=True, inplace=True)
     except SchemaErrors as exc:
-        failed, errors = _failures(exc)
+        failed, errors = _failures(exc, places)
     for number, (check, declaration) in enumerate(runnable):
         if number in errors:
             issues.append(_check_error(check, errors[number]))
@@ -103,18 +118,37 @@ def _run_resource(
     return issues
 
 
-def _failures(exc: Any) -> tuple[dict[int, list[Any]], dict[int, str]]:
-    """From pandera's SchemaErrors: failing row labels per check number, and checks that raised."""
+def _failures(
+    exc: Any, places: dict[tuple[str | None, int], int]
+) -> tuple[dict[int, list[Any]], dict[int, str]]:
+    """From pandera's SchemaErrors: failing row labels per check, and the checks that raised."""
     from pandera.errors import SchemaErrorReason
+
+    def place(context: Any, column: Any, number: Any) -> tuple[str | None, int] | None:
+        if number is None or number != number:  # None or NaN: not one of the declared checks
+            return None
+        return (None if context == "DataFrameSchema" else str(column), int(number))
 
     errors: dict[int, str] = {}
     for error in exc.schema_errors:
-        if error.reason_code == SchemaErrorReason.CHECK_ERROR:
-            errors[int(error.check_index)] = _unquoted(str(error.failure_cases))
+        if error.reason_code == SchemaErrorReason.COLUMN_NOT_IN_DATAFRAME:
+            missing = str(error.failure_cases)
+            for (name, _), n in places.items():
+                if name == missing:
+                    errors[n] = f"KeyError: no column {missing!r}"
+        elif error.reason_code == SchemaErrorReason.CHECK_ERROR:
+            context = type(error.schema).__name__
+            key = place(context, getattr(error.schema, "name", None), error.check_index)
+            if key in places:
+                errors[places[key]] = _unquoted(str(error.failure_cases))
     cases = exc.failure_cases
     failed: dict[int, list[Any]] = {}
-    for number, index in zip(cases["check_number"], cases["index"], strict=True):
-        failed.setdefault(int(number), []).append(index)
+    for context, column, number, index in zip(
+        cases["schema_context"], cases["column"], cases["check_number"], cases["index"], strict=True
+    ):
+        key = place(context, column, number)
+        if key in places:
+            failed.setdefault(places[key], []).append(index)
     return failed, errors
 
 
