@@ -28,22 +28,37 @@ def schema() -> dict[str, Any]:
     return loaded
 
 
-def problems(declared: Any) -> list[ValidationError]:
-    """Every way a list of declarations breaks the schema, the most telling first per check."""
-    from jsonschema import Draft202012Validator
+def problems(declared: Any) -> list[tuple[list[Any], ValidationError]]:
+    """Every check of a list that breaks the schema: the JSON path and most telling error of each.
+
+    Each declaration is validated against its type's definition directly (what the schema's
+    `if`/`then` on `type` selects), which is a dozen times faster than the whole schema.
+    """
     from jsonschema.exceptions import best_match
 
-    validator = Draft202012Validator(schema())
-    by_check: dict[Any, list[ValidationError]] = {}
-    for error in validator.iter_errors(declared):
-        first = error.absolute_path[0] if error.absolute_path else None
-        by_check.setdefault(first, []).append(error)
+    if not isinstance(declared, list):
+        return [(list(e.absolute_path), e) for e in _validator("").iter_errors(declared)][:1]
     out = []
-    for errors in by_check.values():
-        best = best_match(errors)
+    for index, item in enumerate(declared):
+        ctype = item.get("type") if isinstance(item, dict) else None
+        known = isinstance(ctype, str) and ctype in schema()["$defs"]["check"]["properties"][
+            "type"
+        ].get("enum", [])
+        best = best_match(_validator(ctype if known else "check").iter_errors(item))
         if best is not None:
-            out.append(best)
+            out.append(([index, *best.absolute_path], best))
     return out
+
+
+@functools.lru_cache(maxsize=32)
+def _validator(definition: str) -> Any:
+    """A validator of one definition of the schema (the whole schema for "")."""
+    from jsonschema import Draft202012Validator
+
+    root = schema()
+    if not definition:
+        return Draft202012Validator(root)
+    return Draft202012Validator({"$defs": root["$defs"], "$ref": f"#/$defs/{definition}"})
 
 
 def check_declarations(package: Package) -> None:
@@ -57,8 +72,7 @@ def check_declarations(package: Package) -> None:
         found = problems(declared) if declared else []
         if not found:
             continue
-        error = found[0]
-        steps = list(error.absolute_path)
+        steps, error = found[0]
         pointer = ("" if path else inline_at) + "".join(f"/{_escaped(s)}" for s in steps)
         check = declared[steps[0]] if steps and isinstance(steps[0], int) else None
         cid = check.get("id") if isinstance(check, dict) else None
