@@ -201,3 +201,14 @@ def test_the_repository_tables_pass_their_exported_schemas(tmp_path: Path) -> No
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # the package's known warnings
             schema.validate(frames[path.stem], lazy=True)
+
+
+def test_write_schemas_writes_the_same_bytes_twice(
+    make_package: Callable[..., Path], tmp_path: Path
+) -> None:
+    import opendata
+
+    path = write(make_package)
+    first = [p.read_bytes() for p in opendata.write_schemas(path, tmp_path / "a")]
+    second = [p.read_bytes() for p in opendata.write_schemas(path, tmp_path / "b")]
+    assert first == second and len(first) == 2

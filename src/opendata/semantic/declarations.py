@@ -18,8 +18,9 @@ COMMON_KEYS = ("id", "type", "message", "severity", "resource", "where", "claim"
 class CheckType:
     """What a check type's declaration takes, and how its findings are reported.
 
-    `optional` documents the keys the type's evaluator reads; like any other key absent from the
-    spec, they are not refused (only the required ones are enforced when a check is parsed).
+    `required` and `optional` are the keys the type's evaluator reads. The check files' JSON
+    Schema (`checks.schema.json`) refuses any other key but the common ones; a test keeps the
+    two in step.
     """
 
     code: str  # the issue code a failure is reported with
@@ -33,7 +34,8 @@ class CheckType:
     groups: bool = False  # compares groups of this resource with rows of another
 
 
-# Adding a type: its spec here, its evaluator in `semantic.evaluators`, its row in docs/checks.md.
+# Adding a type: its spec here, its definition in checks.schema.json (and the docs copy), its
+# evaluator in `semantic.evaluators`, its row in docs/checks.md.
 TYPES: dict[str, CheckType] = {
     "row-count": CheckType(
         "count-mismatch", optional=("equals", "min", "max"), any_of=("equals", "min", "max")

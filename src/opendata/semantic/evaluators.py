@@ -1,4 +1,4 @@
-"""One evaluator per check type, each registered under the type's declared name."""
+"""One evaluator per check type, registered under its name; each computes on the frame pandera passes."""
 
 from __future__ import annotations
 

@@ -38,14 +38,19 @@ def schema_for(descriptor: str | Path | Package, resource: str) -> pandera.DataF
 
 
 def write_schemas(descriptor: str | Path | Package, dest: str | Path) -> list[Path]:
-    """Write `<resource>.yaml` (pandera's YAML) for every resource into `dest`; the paths written."""
+    """Write `<resource>.yaml` (pandera's YAML) for every resource read from a file into `dest`.
+
+    Returns the paths written, in the order of the resources; the bytes depend only on the
+    package, so a rebuilt release is identical.
+    """
     package = descriptor if isinstance(descriptor, Package) else load_package(descriptor)
     checks = _checks(package)
-    frames = _frames(package, {r.name for r in package.resources})
+    on_disk = [r for r in package.resources if r.fullpath is not None]  # not inline data
+    frames = _frames(package, {r.name for r in on_disk})
     folder = Path(dest)
     folder.mkdir(parents=True, exist_ok=True)
     written = []
-    for r in package.resources:
+    for r in on_disk:
         schema = table_schema(package, r.name, [c for c in checks if c.resource == r.name], frames)
         path = folder / f"{r.name}.yaml"
         path.write_text(to_yaml(schema), encoding="utf-8")
