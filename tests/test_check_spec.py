@@ -158,3 +158,18 @@ def test_a_values_check_on_a_missing_column_is_a_check_error(
     spec = {"id": "v", "type": "values", "message": "m", "column": "nope", **values}
     report = validate_package(package(make_package, [spec]))
     assert [(i.code, i.rule) for i in report.issues] == [("check-error", "v")]
+
+
+def test_rows_past_the_cap_are_one_finding_with_their_count(
+    make_package: Callable[..., Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from opendata.semantic import runner
+
+    monkeypatch.setattr(runner, "MAX_ROW_FINDINGS", 2)
+    spec = {"id": "x", "type": "expression", "message": "m", "expression": "exited > 1000"}
+    issues = validate_package(package(make_package, [spec])).issues
+    assert [(i.line, i.details.get("more_rows")) for i in issues] == [
+        (2, None),
+        (3, None),
+        (None, 3),
+    ]

@@ -114,12 +114,12 @@ def builtin(check: Check, *, warn: bool = False) -> tuple[str, pandera.Check] | 
 
 
 def pandera_check(
-    check: Check, declaration: dict[str, Any], *, warn: bool = False
+    check: Check, declaration: dict[str, Any], *, warn: bool = False, cases: int | None = None
 ) -> pandera.Check:
     """The registered pandera check of a check, on its resolved declaration.
 
     `warn` makes a warning-severity check warn instead of fail (for exported schemas; the
-    validator reports warnings itself).
+    validator reports warnings itself). `cases` caps the failing rows pandera lists.
     """
     from pandera.api.checks import Check as PanderaCheck
 
@@ -130,4 +130,5 @@ def pandera_check(
         error=check.id,
         ignore_na=False,
         raise_warning=warn and check.severity == "warning",
+        n_failure_cases=cases,
     )

@@ -92,7 +92,10 @@ def _run_resource(
         found = builtin(check)
         if found is None:
             places[(None, len(frame_checks))] = number
-            frame_checks.append(pandera_check(check, declaration))
+            # pandera lists the failing rows reported one by one (and one more); the
+            # evaluator counts the rest. Listing them all would cost a row per column each.
+            cases = MAX_ROW_FINDINGS + 1
+            frame_checks.append(pandera_check(check, declaration, cases=cases))
         else:
             name, pcheck = found
             places[(name, len(column_checks.setdefault(name, [])))] = number
@@ -224,12 +227,14 @@ def _row_issues(
     out: list[Issue] = []
     labels = list(dict.fromkeys(i for i in failed_index if i is not None and i in frame.index))
     positions = frame.index.get_indexer(labels)
+    failing = outcome.failing_rows
+    total = len(positions) if failing is None else int(failing.to_numpy(bool, na_value=False).sum())
     for count, pos in enumerate(positions):
         if count >= MAX_ROW_FINDINGS:
             out.append(
                 Issue(
-                    message=f"{check.message} — and {len(positions) - count} more rows",
-                    details={"more_rows": len(positions) - count},
+                    message=f"{check.message} — and {total - count} more rows",
+                    details={"more_rows": total - count},
                     **base,
                 )
             )
