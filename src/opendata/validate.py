@@ -133,9 +133,9 @@ def _validate(
     check_declarations(package)
     checks, problems = collect_checks(package)
     background = _Background(_prepare, pending, bool(checks))
-    for where, message in problems:
+    for where, message, rule in problems:
         report.issues.append(
-            Issue(code="check-error", layer="descriptor", path=where, message=message)
+            Issue(code="check-error", layer="descriptor", path=where, message=message, rule=rule)
         )
 
     if only is not None and not package.has(only):

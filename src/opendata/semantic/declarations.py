@@ -266,10 +266,15 @@ def _check_keys(cid: str, ctype: str, kind: CheckType, raw: dict[str, Any]) -> N
         )
 
 
-def collect_checks(package: Package) -> tuple[list[Check], list[tuple[str | None, str]]]:
-    """Every check of the package (resource checks, then package checks) and definition problems."""
+def collect_checks(
+    package: Package,
+) -> tuple[list[Check], list[tuple[str | None, str, str | None]]]:
+    """Every check of the package (resource checks, then package checks) and definition problems.
+
+    A problem is (the file declaring the check, the message, the check's id when it has one).
+    """
     checks: list[Check] = []
-    problems: list[tuple[str | None, str]] = []
+    problems: list[tuple[str | None, str, str | None]] = []
     seen: set[str] = set()
     sources: list[tuple[str | None, list[dict[str, Any]], str | None]] = [
         (r.name, r.checks, r.checks_path) for r in package.resources
@@ -280,14 +285,19 @@ def collect_checks(package: Package) -> tuple[list[Check], list[tuple[str | None
             try:
                 check = parse_check(raw, resource=resource, declared_in=where)
             except CheckDefinitionError as exc:
-                problems.append((where, str(exc)))
+                cid = raw.get("id") if isinstance(raw, dict) else None
+                problems.append((where, str(exc), cid if isinstance(cid, str) else None))
                 continue
             if check.id in seen:
-                problems.append((where, f"check id {check.id!r} is declared twice"))
+                problems.append((where, f"check id {check.id!r} is declared twice", check.id))
                 continue
             if not package.has(check.resource):
                 problems.append(
-                    (where, f"check {check.id!r} names unknown resource {check.resource!r}")
+                    (
+                        where,
+                        f"check {check.id!r} names unknown resource {check.resource!r}",
+                        check.id,
+                    )
                 )
                 continue
             seen.add(check.id)

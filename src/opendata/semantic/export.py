@@ -153,7 +153,7 @@ def _checks(package: Package) -> list[Check]:
     check_declarations(package)
     checks, problems = collect_checks(package)
     if problems:
-        where, message = problems[0]
+        where, message, _ = problems[0]
         raise CouldNotRun(message, path=where or str(package.descriptor_path))
     return checks
 
