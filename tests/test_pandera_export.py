@@ -114,16 +114,23 @@ def test_the_exported_yaml_loads_back_and_pandera_fails_the_broken_copy_only(
     make_package: Callable[..., Path], tmp_path: Path
 ) -> None:
     import opendata
+    from tests.conftest import write_package
 
-    [*_, counties_yaml] = opendata.write_schemas(write(make_package), tmp_path / "pandera")
+    original = write(make_package)
+    [*_, counties_yaml] = opendata.write_schemas(original, tmp_path / "pandera")
     assert counties_yaml.name == "counties.yaml"
     assert "check_name: opendata_group_count" in counties_yaml.read_text(encoding="utf-8")
 
-    original = typed(write(make_package), "counties")
-    broken = original.copy()
-    broken.loc[2, "province"] = "52"  # province 22 now has no county: 52 has 3, 22 has 0
-    for name, frame in (("original", original), ("broken", broken)):
-        frame.to_pickle(tmp_path / f"{name}.pkl")
+    # The broken copy: county c moved from province 22 to 52, which validate reports.
+    broken = write_package(
+        tmp_path / "broken",
+        {"provinces": PROVINCES, "counties": (COUNTIES_CSV.replace("c,22", "c,52"), COUNTIES[1])},
+        checks={"counties": CHECKS},
+    )
+    report = opendata.validate_package(broken)
+    assert {(i.code, i.rule) for i in report.issues} == {("group-mismatch", "per-province")}
+    for name, path in (("original", original), ("broken", broken)):
+        typed(path, "counties").to_pickle(tmp_path / f"{name}.pkl")
 
     def run(name: str) -> subprocess.CompletedProcess[str]:
         args = [
