@@ -236,6 +236,7 @@ def test_build_writes_the_release(repo: Path, tmp_path: Path, source_date: None)
         "SHA256SUMS",
         "data/provinces.csv",
         "datapackage.json",
+        "pandera/provinces.yaml",
         "parquet/provinces.parquet",
         "validation.json",
     ]
@@ -251,7 +252,7 @@ def test_build_writes_the_release(repo: Path, tmp_path: Path, source_date: None)
     assert json.loads((out / "validation.json").read_text())["valid"] is True
     sums = (out / "SHA256SUMS").read_text().splitlines()
     assert f"{hashlib.sha256(data).hexdigest()}  data/provinces.csv" in sums
-    assert len(sums) == 5
+    assert len(sums) == 6
 
 
 def test_built_descriptor_passes_frictionless(
@@ -467,3 +468,24 @@ def test_gate_counts_a_readme_edit_as_a_package_change(tmp_path: Path) -> None:
     result = release_check(root, "HEAD")
     assert "docs/README.md" in result.changed_files
     assert (result.passed, result.required) == (False, "patch")
+
+
+def test_the_release_ships_each_table_as_a_pandera_schema(
+    tmp_path: Path, source_date: None
+) -> None:
+    import pandas as pd
+    import pandera.pandas as pa
+
+    import opendata
+
+    out = build(write_package(tmp_path / "pkg"), tmp_path / "dist")
+    assert "  pandera/provinces.yaml\n" in (out / "SHA256SUMS").read_text()
+    opendata.register_checks()
+    schema = pa.DataFrameSchema.from_yaml(out / "pandera" / "provinces.yaml")
+    frame = load_release(out)["provinces"]
+    schema.validate(frame)  # the released table passes its own schema
+    broken = frame.copy()
+    broken.loc[0, "counties"] = -1  # the Table Schema's minimum is 0
+    with pytest.raises((pa.errors.SchemaError, pa.errors.SchemaErrors)):
+        schema.validate(broken, lazy=True)
+    assert isinstance(frame, pd.DataFrame)

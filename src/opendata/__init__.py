@@ -27,6 +27,9 @@ _API = {
     "load_release": "opendata.release.get",
     "Report": "opendata.report",
     "Issue": "opendata.report",
+    "schema_for": "opendata.semantic.export",
+    "write_schemas": "opendata.semantic.export",
+    "register_checks": "opendata.semantic.pandera_checks",
 }
 
 __all__ = ["__version__", *_API]

@@ -227,3 +227,49 @@ def describe(paths: tuple[str, ...], fmt: str, name: str | None, out: str | None
     except OSError as exc:
         raise CouldNotRun(f"cannot write: {exc.strerror}", path=out) from None
     click.echo(f"wrote {out}")
+
+
+# --- declared checks as pandera schemas (issue 16) ------------------------------------------
+
+
+@main.group()
+def checks() -> None:
+    """Declared checks as pandera schemas."""
+
+
+@checks.command("export")
+@click.argument("resource")
+@click.argument("descriptor", default="datapackage.json", type=click.Path())
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["yaml", "python"]),
+    default="yaml",
+    show_default=True,
+    help="pandera's YAML (DataFrameSchema.from_yaml) or a Python script (needs black).",
+)
+@handle_errors
+def checks_export(resource: str, descriptor: str, fmt: str) -> None:
+    """Print RESOURCE's Table Schema and declared checks as a pandera DataFrameSchema.
+
+    Columns are typed as `load_release` types them; references to other resources are
+    resolved to their values in this package. Load it after `opendata.register_checks()`.
+    """
+    from opendata.errors import CouldNotRun
+    from opendata.semantic.export import schema_for, to_yaml
+
+    schema = schema_for(descriptor, resource)
+    if fmt == "yaml":
+        click.echo(to_yaml(schema), nl=False)
+        return
+    try:
+        script = schema.to_script() or ""
+    except ImportError:
+        raise CouldNotRun(
+            "writing the schema as Python needs the black formatter",
+            hint="pip install black, or use --format yaml",
+        ) from None
+    # pandera writes the import its top level deprecates for pandas objects
+    script = script.replace("from pandera import ", "from pandera.pandas import ", 1)
+    click.echo("import opendata\n\nopendata.register_checks()  # the Check.opendata_* methods\n")
+    click.echo(script, nl=False)

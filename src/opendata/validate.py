@@ -11,6 +11,7 @@ from opendata.io.rowmap import RowMap
 from opendata.package import Package, load_package
 from opendata.report import Issue, Report, ResourceStats
 from opendata.semantic.declarations import Check, coded_only, collect_checks
+from opendata.semantic.specification import check_declarations
 from opendata.structural.table import DEFAULT_BLOCK_SIZE, TableResult, validate_table
 from opendata.structural.verdicts import Pending, Verdicts
 
@@ -130,11 +131,12 @@ def _validate(
     block_size: int,
 ) -> Report:
     report = Report(descriptor=str(package.descriptor_path))
+    check_declarations(package)
     checks, problems = collect_checks(package)
     background = _Background(_prepare, pending, bool(checks))
-    for where, message in problems:
+    for where, message, rule in problems:
         report.issues.append(
-            Issue(code="check-error", layer="descriptor", path=where, message=message)
+            Issue(code="check-error", layer="descriptor", path=where, message=message, rule=rule)
         )
 
     if only is not None and not package.has(only):

@@ -1,4 +1,4 @@
-"""Deterministic builds: stage a valid package with inline schemas, Parquet copies and hashes."""
+"""Deterministic builds: stage a valid package with inline schemas, Parquet copies, pandera schemas and hashes."""
 
 from __future__ import annotations
 
@@ -186,6 +186,7 @@ def build(
 ) -> Path:
     """Build `OUT/<name>-<version>/`, its zip and SHA256SUMS; refuse invalid or existing ones."""
     from opendata.package import load_package
+    from opendata.semantic.export import write_schemas
 
     notes = notes if notes is not None else []
     pkg = load_package(package_path)
@@ -210,6 +211,7 @@ def build(
         descriptor = _stage_package(pkg, stage, str(version), created)
         _stage_readme(pkg, stage, descriptor)
         _write_parquet(pkg, stage)
+        write_schemas(pkg, stage / "pandera")  # each table's checks, for pandera users
         # The report names the descriptor inside the release, not the builder's own path.
         report = {**report, "descriptor": "datapackage.json"}
         (stage / "validation.json").write_bytes(json_bytes(report))

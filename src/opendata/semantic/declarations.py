@@ -11,15 +11,16 @@ if TYPE_CHECKING:
     from opendata.package import Package
 
 # Keys any check may have, whatever its type (see docs/checks.md).
-COMMON_KEYS = ("id", "type", "message", "severity", "resource", "where", "claim", "note")
+COMMON_KEYS = ("id", "type", "message", "severity", "resource", "where", "claim", "quote", "note")
 
 
 @dataclass(frozen=True)
 class CheckType:
     """What a check type's declaration takes, and how its findings are reported.
 
-    `optional` documents the keys the type's evaluator reads; like any other key absent from the
-    spec, they are not refused (only the required ones are enforced when a check is parsed).
+    `required` and `optional` are the keys the type's evaluator reads. The check files' JSON
+    Schema (`checks.schema.json`) refuses any other key but the common ones; a test keeps the
+    two in step.
     """
 
     code: str  # the issue code a failure is reported with
@@ -33,7 +34,8 @@ class CheckType:
     groups: bool = False  # compares groups of this resource with rows of another
 
 
-# Adding a type: its spec here, its evaluator in `semantic.evaluators`, its row in docs/checks.md.
+# Adding a type: its spec here, its definition in checks.schema.json (and the docs copy), its
+# evaluator in `semantic.evaluators`, its row in docs/checks.md.
 TYPES: dict[str, CheckType] = {
     "row-count": CheckType(
         "count-mismatch", optional=("equals", "min", "max"), any_of=("equals", "min", "max")
@@ -196,7 +198,7 @@ class Check:
                     cols.add(str(value["column"]))
                 add_expr(ref, value.get("where"))
         for key in ("columns", "key"):
-            own.update(str(v) for v in self.spec.get(key) or [])
+            own.update(str(v) for v in as_list(self.spec.get(key)))
         against = self.spec.get("against")
         if isinstance(against, dict):
             ref = str(against.get("resource"))
@@ -264,10 +266,15 @@ def _check_keys(cid: str, ctype: str, kind: CheckType, raw: dict[str, Any]) -> N
         )
 
 
-def collect_checks(package: Package) -> tuple[list[Check], list[tuple[str | None, str]]]:
-    """Every check of the package (resource checks, then package checks) and definition problems."""
+def collect_checks(
+    package: Package,
+) -> tuple[list[Check], list[tuple[str | None, str, str | None]]]:
+    """Every check of the package (resource checks, then package checks) and definition problems.
+
+    A problem is (the file declaring the check, the message, the check's id when it has one).
+    """
     checks: list[Check] = []
-    problems: list[tuple[str | None, str]] = []
+    problems: list[tuple[str | None, str, str | None]] = []
     seen: set[str] = set()
     sources: list[tuple[str | None, list[dict[str, Any]], str | None]] = [
         (r.name, r.checks, r.checks_path) for r in package.resources
@@ -278,14 +285,19 @@ def collect_checks(package: Package) -> tuple[list[Check], list[tuple[str | None
             try:
                 check = parse_check(raw, resource=resource, declared_in=where)
             except CheckDefinitionError as exc:
-                problems.append((where, str(exc)))
+                cid = raw.get("id") if isinstance(raw, dict) else None
+                problems.append((where, str(exc), cid if isinstance(cid, str) else None))
                 continue
             if check.id in seen:
-                problems.append((where, f"check id {check.id!r} is declared twice"))
+                problems.append((where, f"check id {check.id!r} is declared twice", check.id))
                 continue
             if not package.has(check.resource):
                 problems.append(
-                    (where, f"check {check.id!r} names unknown resource {check.resource!r}")
+                    (
+                        where,
+                        f"check {check.id!r} names unknown resource {check.resource!r}",
+                        check.id,
+                    )
                 )
                 continue
             seen.add(check.id)

@@ -1,4 +1,4 @@
-"""One evaluator per check type, each registered under the type's declared name."""
+"""One evaluator per check type, registered under its name; each computes on the frame pandera passes."""
 
 from __future__ import annotations
 
@@ -8,8 +8,6 @@ from typing import TYPE_CHECKING, Any
 from opendata.semantic.declarations import Check, CheckDefinitionError, as_list
 from opendata.semantic.expression import compiled
 from opendata.semantic.frames import (
-    Codes,
-    Frames,
     close,
     column,
     count,
@@ -25,29 +23,28 @@ if TYPE_CHECKING:
     import pandas as pd
 
 
-def evaluate(check: Check, frames: Frames, codes: Codes | None = None) -> Outcome:
-    """Compute a check's outcome on typed DataFrames (one per resource) with its type's evaluator.
+def evaluate(check: Check, frame: pd.DataFrame) -> Outcome:
+    """Compute a check's outcome on its resource's frame with its type's evaluator.
 
-    `codes`, when given, holds the dictionary codes of columns read encoded; group checks by
-    one such column count and sum by code instead of hashing the values again.
+    Cross-table references must be resolved first (`semantic.pandera_checks.resolved`).
     """
     fn = EVALUATORS.get(check.type)
     if fn is None:
         raise CheckDefinitionError(f"unknown check type {check.type}")
-    # Read for every type, as the if-chain did before dispatching: a `tolerance` that is not a
-    # number makes any check a check-error, even one whose type ignores it.
+    # Read for every type: a `tolerance` that is not a number makes any check a check-error,
+    # even one whose type ignores it.
     check.tolerance  # noqa: B018
-    return fn(check, frames, codes or {})
+    return fn(check, frame)
 
 
-def _bounded(check: Check, n: int, frames: Frames) -> Outcome:
+def _bounded(check: Check, n: int, frame: pd.DataFrame) -> Outcome:
     """A count against the declared `equals`, `min` and `max` (numbers or aggregate references)."""
     s = check.spec
     ok = True
     expected: dict[str, Any] = {}
     for key, test in (("equals", n.__eq__), ("min", n.__ge__), ("max", n.__le__)):
         if key in s:
-            target = number(s[key], frames, check.resource)
+            target = number(s[key], frame)
             expected[key] = target
             ok = ok and bool(test(target))
     return Outcome(ok, expected=expected.get("equals", expected), actual=n)
@@ -70,34 +67,34 @@ def _details(
 
 
 @evaluator("row-count")
-def row_count(check: Check, frames: Frames, codes: Codes) -> Outcome:
+def row_count(check: Check, frame: pd.DataFrame) -> Outcome:
     """The number of (selected) rows against `equals`, `min`, `max`."""
-    return _bounded(check, count(frames[check.resource], check.spec.get("where")), frames)
+    return _bounded(check, count(frame, check.spec.get("where")), frame)
 
 
 @evaluator("column-sum")
-def column_sum(check: Check, frames: Frames, codes: Codes) -> Outcome:
+def column_sum(check: Check, frame: pd.DataFrame) -> Outcome:
     """The sum of a column against a number or an aggregate reference."""
     s = check.spec
-    total = plain(column(frames[check.resource], s.get("where"), s["column"]).sum())
-    target = number(s["equals"], frames, check.resource)
+    total = plain(column(frame, s.get("where"), s["column"]).sum())
+    target = number(s["equals"], frame)
     return Outcome(close(total, target, check.tolerance), expected=target, actual=total)
 
 
 @evaluator("distinct-count")
-def distinct_count(check: Check, frames: Frames, codes: Codes) -> Outcome:
+def distinct_count(check: Check, frame: pd.DataFrame) -> Outcome:
     """The number of distinct values (or combinations) of columns against `equals`, `min`, `max`."""
     s = check.spec
-    frame = select(frames[check.resource], s.get("where"))
-    n = len(frame[as_list(s["column"])].dropna().drop_duplicates())
-    return _bounded(check, n, frames)
+    selected = select(frame, s.get("where"))
+    n = len(selected[as_list(s["column"])].dropna().drop_duplicates())
+    return _bounded(check, n, frame)
 
 
 @evaluator("row-sum")
-def row_sum(check: Check, frames: Frames, codes: Codes) -> Outcome:
+def row_sum(check: Check, frame: pd.DataFrame) -> Outcome:
     """In every row, the columns add up to a column or a number."""
     s = check.spec
-    frame = select(frames[check.resource], s.get("where"))
+    frame = select(frame, s.get("where"))
     total = frame[list(s["columns"])].sum(axis=1, min_count=1)
     target = operand(frame, s["equals"])
     diff = (total - target).abs()
@@ -110,30 +107,30 @@ def row_sum(check: Check, frames: Frames, codes: Codes) -> Outcome:
 
 
 @evaluator("group-count")
-def group_count(check: Check, frames: Frames, codes: Codes) -> Outcome:
+def group_count(check: Check, frame: pd.DataFrame) -> Outcome:
     """Rows per group here against a column of the matching rows of another resource."""
-    return compare_groups(check, frames, codes, None)
+    return compare_groups(check, frame, None)
 
 
 @evaluator("group-sum")
-def group_sum(check: Check, frames: Frames, codes: Codes) -> Outcome:
+def group_sum(check: Check, frame: pd.DataFrame) -> Outcome:
     """A column's sum per group here against a column of the matching rows of another resource."""
-    return compare_groups(check, frames, codes, str(check.spec["sum"]))
+    return compare_groups(check, frame, str(check.spec["sum"]))
 
 
-def _ordered(check: Check, frames: Frames) -> tuple[pd.DataFrame, pd.DataFrame, pd.Series]:
+def _ordered(check: Check, frame: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame, pd.Series]:
     """The (selected) rows, the same rows sorted by `by`, and `column` in that order."""
     s = check.spec
-    frame = select(frames[check.resource], s.get("where"))
+    frame = select(frame, s.get("where"))
     ordered = frame.sort_values(s["by"], kind="stable")
     return frame, ordered, ordered[s["column"]]
 
 
 @evaluator("monotonic")
-def monotonic(check: Check, frames: Frames, codes: Codes) -> Outcome:
+def monotonic(check: Check, frame: pd.DataFrame) -> Outcome:
     """A column moves in one direction (strictly or not) in `by` order."""
     s = check.spec
-    frame, _, col = _ordered(check, frames)
+    frame, _, col = _ordered(check, frame)
     step = col.diff()
     increasing = s.get("direction", "increasing") == "increasing"
     strict = bool(s.get("strict", True))
@@ -152,10 +149,10 @@ def monotonic(check: Check, frames: Frames, codes: Codes) -> Outcome:
 
 
 @evaluator("running-total")
-def running_total(check: Check, frames: Frames, codes: Codes) -> Outcome:
+def running_total(check: Check, frame: pd.DataFrame) -> Outcome:
     """`total` is the running sum of `column` (from `start`) in `by` order."""
     s = check.spec
-    frame, ordered, col = _ordered(check, frames)
+    frame, ordered, col = _ordered(check, frame)
     expected_total = col.cumsum() + float(s.get("start", 0))
     actual = ordered[s["total"]]
     bad = ~((expected_total - actual).abs() <= check.tolerance + 1e-9).fillna(False).astype(bool)
@@ -167,9 +164,9 @@ def running_total(check: Check, frames: Frames, codes: Codes) -> Outcome:
 
 
 @evaluator("difference")
-def difference(check: Check, frames: Frames, codes: Codes) -> Outcome:
+def difference(check: Check, frame: pd.DataFrame) -> Outcome:
     """After the first row in `by` order, `equals` is the previous `column` minus this one."""
-    frame, ordered, col = _ordered(check, frames)
+    frame, ordered, col = _ordered(check, frame)
     expected_diff = col.shift(1) - col
     actual = ordered[check.spec["equals"]]
     bad = ~((expected_diff - actual).abs() <= check.tolerance + 1e-9).fillna(False).astype(bool)
@@ -183,13 +180,13 @@ def difference(check: Check, frames: Frames, codes: Codes) -> Outcome:
 
 
 @evaluator("ratio")
-def ratio(check: Check, frames: Frames, codes: Codes) -> Outcome:
+def ratio(check: Check, frame: pd.DataFrame) -> Outcome:
     """`scale` × numerator / denominator, rounded as declared, against a column or a number."""
     import pandas as pd
 
     s = check.spec
     tol = check.tolerance
-    frame = select(frames[check.resource], s.get("where"))
+    frame = select(frame, s.get("where"))
     num = operand(frame, s["numerator"])
     den = operand(frame, s["denominator"])
     target = operand(frame, s["equals"])
@@ -214,10 +211,10 @@ def ratio(check: Check, frames: Frames, codes: Codes) -> Outcome:
 
 
 @evaluator("values")
-def values(check: Check, frames: Frames, codes: Codes) -> Outcome:
+def values(check: Check, frame: pd.DataFrame) -> Outcome:
     """The set of a column's values against the declared set (equal, within, or containing it)."""
     s = check.spec
-    selected = column(frames[check.resource], s.get("where"), s["column"])
+    selected = column(frame, s.get("where"), s["column"])
     actual_set = {plain(v) for v in selected.dropna().unique().tolist()}
     if "equals" in s:
         want = {plain(v) for v in s["equals"]}
@@ -242,10 +239,10 @@ def values(check: Check, frames: Frames, codes: Codes) -> Outcome:
 
 
 @evaluator("consistent")
-def consistent(check: Check, frames: Frames, codes: Codes) -> Outcome:
+def consistent(check: Check, frame: pd.DataFrame) -> Outcome:
     """All rows sharing the key have one value in `column`."""
     s = check.spec
-    frame = select(frames[check.resource], s.get("where"))
+    frame = select(frame, s.get("where"))
     keys = as_list(s["key"])
     col = s["column"]
     distinct = frame.groupby(keys, dropna=False)[col].transform("nunique", dropna=False)
@@ -258,12 +255,12 @@ def consistent(check: Check, frames: Frames, codes: Codes) -> Outcome:
 
 
 @evaluator("expression")
-def expression(check: Check, frames: Frames, codes: Codes) -> Outcome:
+def expression(check: Check, frame: pd.DataFrame) -> Outcome:
     """The expression is true on every (selected) row (or, when it is a scalar, true)."""
     import pandas as pd
 
     s = check.spec
-    frame = select(frames[check.resource], s.get("where"))
+    frame = select(frame, s.get("where"))
     result = compiled(str(s["expression"])).evaluate(frame)
     if not isinstance(result, pd.Series):
         return Outcome(bool(result), expected=True, actual=bool(result))

@@ -41,8 +41,18 @@ _COMPARE: dict[type, Callable[[Any, Any], Any]] = {
 }
 
 
+# Limits: an expression past them is refused, naming the limit, instead of exhausting memory,
+# recursing without end or overflowing an integer.
+MAX_SOURCE = 10_000  # characters of an expression
+MAX_NODES = 1_000  # syntax-tree nodes: operators, operands, comparisons in a chain
+MAX_DEPTH = 50  # nesting of operations
+MAX_INT = 2**53  # integers, literal or computed, exactly representable as floats too
+MAX_STRING = 10_000  # characters of a literal or of a text computed from literals
+MAX_LIST = 10_000  # items of a literal list
+
+
 class ExpressionError(ValueError):
-    """The expression uses something outside the allowed language."""
+    """The expression uses something outside the allowed language, or exceeds its limits."""
 
 
 @functools.lru_cache(maxsize=4096)
@@ -56,10 +66,15 @@ class Expression:
 
     def __init__(self, source: str) -> None:
         self.source = source
+        if len(source) > MAX_SOURCE:
+            raise ExpressionError(f"expression longer than {MAX_SOURCE} characters")
         try:
             self.tree = ast.parse(source, mode="eval")
         except SyntaxError as exc:
-            raise ExpressionError(f"syntax error in {source!r}: {exc.msg}") from None
+            raise ExpressionError(f"syntax error in {_short(source)}: {exc.msg}") from None
+        except (RecursionError, MemoryError, ValueError):
+            raise ExpressionError(f"expression too deeply nested: {_short(source)}") from None
+        _within_limits(self.tree)
         self.columns: set[str] = set()
         self._check(self.tree.body)
 
@@ -71,8 +86,11 @@ class Expression:
         if isinstance(node, ast.Constant):
             if not isinstance(node.value, int | float | str | bool | type(None)):
                 raise ExpressionError(f"constant {node.value!r} is not allowed")
+            _bounded(node.value)
             return
         if isinstance(node, ast.List | ast.Tuple):
+            if len(node.elts) > MAX_LIST:
+                raise ExpressionError(f"a list longer than {MAX_LIST} items")
             for elt in node.elts:
                 if not isinstance(elt, ast.Constant) and not (
                     isinstance(elt, ast.UnaryOp) and isinstance(elt.operand, ast.Constant)
@@ -133,6 +151,56 @@ class Expression:
         return _Evaluator(frame).visit(self.tree.body)
 
 
+def _short(source: str) -> str:
+    return repr(source if len(source) <= 80 else source[:77] + "...")
+
+
+def _within_limits(tree: ast.AST) -> None:
+    """Refuse a tree with too many nodes or nested too deep (walked without recursion)."""
+    nodes = 0
+    stack: list[tuple[ast.AST, int]] = [(tree, 0)]
+    while stack:
+        node, depth = stack.pop()
+        nodes += 1
+        if nodes > MAX_NODES:
+            raise ExpressionError(f"expression has more than {MAX_NODES} parts")
+        if depth > MAX_DEPTH:
+            raise ExpressionError(f"expression nested deeper than {MAX_DEPTH} levels")
+        stack.extend((child, depth + 1) for child in ast.iter_child_nodes(node))
+
+
+def _bounded(value: Any) -> Any:
+    """A scalar within the limits (integers within ±2**53, finite numbers, short texts)."""
+    import math
+
+    if isinstance(value, bool) or value is None:
+        return value
+    if isinstance(value, int) and abs(value) > MAX_INT:
+        raise ExpressionError(f"integer {_short(str(value))} is outside ±2**53")
+    if isinstance(value, float) and not math.isfinite(value):
+        raise ExpressionError("a number that is not finite")
+    if isinstance(value, str) and len(value) > MAX_STRING:
+        raise ExpressionError(f"a text longer than {MAX_STRING} characters")
+    return value
+
+
+def _arithmetic(op: type, left: Any, right: Any) -> Any:
+    """A binary operation on numbers (or `+` on texts), its scalar result within the limits."""
+    import pandas as pd
+
+    def text(x: Any) -> bool:
+        if not isinstance(x, pd.Series):
+            return isinstance(x, str)
+        if x.dtype == object:
+            return pd.api.types.infer_dtype(x, skipna=True) == "string"
+        return isinstance(x.dtype, pd.StringDtype)
+
+    if op is not ast.Add and (text(left) or text(right)):
+        raise ExpressionError("only `+` applies to texts (no repeating or dividing them)")
+    result = _BINARY[op](left, right)
+    return result if isinstance(result, pd.Series) else _bounded(result)
+
+
 def _literal(node: ast.AST) -> Any:
     if isinstance(node, ast.UnaryOp) and isinstance(node.operand, ast.Constant):
         value: Any = node.operand.value
@@ -159,7 +227,7 @@ class _Evaluator:
         if isinstance(node, ast.List | ast.Tuple):
             return [_literal(e) for e in node.elts]
         if isinstance(node, ast.BinOp):
-            return _BINARY[type(node.op)](self.visit(node.left), self.visit(node.right))
+            return _arithmetic(type(node.op), self.visit(node.left), self.visit(node.right))
         if isinstance(node, ast.UnaryOp):
             value = self.visit(node.operand)
             if isinstance(node.op, ast.Not):
@@ -215,7 +283,7 @@ def _call(name: str, args: list[Any]) -> Any:
     if name == "abs":
         return x.abs() if series else abs(x)
     if name == "round":
-        digits = int(args[1]) if len(args) > 1 else 0
+        digits = _index(args[1]) if len(args) > 1 else 0
         return x.round(digits) if series else round(x, digits)
     if name == "isnull":
         return x.isna() if series else x is None
@@ -230,7 +298,16 @@ def _call(name: str, args: list[Any]) -> Any:
     if name == "endswith":
         return x.astype("string").str.endswith(args[1]) if series else str(x).endswith(args[1])
     if name == "substr":
-        start = int(args[1])
-        end = int(args[2]) if len(args) > 2 else None
+        start = _index(args[1])
+        end = _index(args[2]) if len(args) > 2 else None
         return x.astype("string").str.slice(start, end) if series else str(x)[start:end]
     raise ExpressionError(f"function {name!r} is not allowed")
+
+
+def _index(value: Any) -> int:
+    """A position or a number of digits: an integer within ±2**31."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ExpressionError(f"expected an integer, found {_short(str(value))}")
+    if abs(value) > 2**31:
+        raise ExpressionError(f"integer {value} is outside ±2**31")
+    return value

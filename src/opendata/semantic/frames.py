@@ -10,7 +10,7 @@ if TYPE_CHECKING:
     import numpy as np
     import pandas as pd
 
-Frames = dict[str, "pd.DataFrame"]
+Frames = dict[str, "pd.DataFrame"]  # resource name -> its typed frame
 # resource -> column -> (codes: int32 per row, -1 for null; the distinct values, in code order):
 # key columns read dictionary-encoded, so that grouping by them needs no hashing of the values.
 Codes = dict[str, dict[str, tuple["np.ndarray", "pd.Index"]]]
@@ -49,19 +49,37 @@ def count(frame: pd.DataFrame, where: Any) -> int:
     return len(frame) if mask else 0
 
 
-def number(value: Any, frames: Frames, default_resource: str) -> Any:
-    """A number, or the aggregate a reference describes."""
-    if not isinstance(value, dict):
-        return value
-    ref = str(value.get("resource") or default_resource)
-    agg = value.get("aggregate", "sum")
+# The aggregates a reference may name: a fixed list, never a method looked up by name.
+AGGREGATES = ("sum", "count", "min", "max", "mean", "distinct")
+
+
+def aggregate(reference: dict[str, Any], frame: pd.DataFrame) -> Any:
+    """The aggregate an `{column, aggregate, where}` reference describes, computed on `frame`."""
+    agg = reference.get("aggregate", "sum")
     if agg == "count":
-        return count(frames[ref], value.get("where"))
-    values = column(frames[ref], value.get("where"), str(value["column"]))
+        return count(frame, reference.get("where"))
+    values = column(frame, reference.get("where"), str(reference["column"]))
     if agg == "distinct":
         return int(values.nunique(dropna=True))
-    result = getattr(values, agg)()
-    return plain(result)
+    if agg == "sum":
+        return plain(values.sum())
+    if agg == "min":
+        return plain(values.min())
+    if agg == "max":
+        return plain(values.max())
+    if agg == "mean":
+        return plain(values.mean())
+    raise ValueError(f"unknown aggregate {agg!r} (known: {', '.join(AGGREGATES)})")
+
+
+def number(value: Any, frame: pd.DataFrame) -> Any:
+    """A number, or the aggregate a reference describes: its resolved `value` when it names
+    another resource, else computed on `frame` (the check's own resource)."""
+    if not isinstance(value, dict):
+        return value
+    if "value" in value:
+        return value["value"]
+    return aggregate(value, frame)
 
 
 def operand(frame: pd.DataFrame, value: Any) -> Any:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from opendata.semantic.declarations import Check, as_list
-from opendata.semantic.frames import Codes, Frames, plain, select
+from opendata.semantic.frames import Frames, plain, select
 from opendata.semantic.registry import Outcome
 
 if TYPE_CHECKING:
@@ -65,36 +65,46 @@ def _encoded(column: pa.Array | pa.ChunkedArray) -> pa.Array:
     )
 
 
-def grouped(
-    frames: Frames, codes: Codes, resource: str, where: Any, by: list[str], column: str | None
-) -> pd.Series:
+def with_keys(frame: pd.DataFrame, codes: dict[str, tuple[np.ndarray, pd.Index]]) -> pd.DataFrame:
+    """The frame plus, as pandas categoricals, the key columns it was built without.
+
+    A categorical holds the dictionary codes and the distinct values, so a check grouping by
+    such a column counts by code, on the frame pandera passes it, with no text decoded.
+    """
+    import pandas as pd
+
+    missing = {name: cv for name, cv in codes.items() if name not in frame.columns}
+    if not missing:
+        return frame
+    extra = {
+        name: pd.Categorical.from_codes(indices, dtype=pd.CategoricalDtype(uniques))
+        for name, (indices, uniques) in missing.items()
+        if len(indices) == len(frame)
+    }
+    return frame.assign(**extra) if extra else frame
+
+
+def grouped(frame: pd.DataFrame, where: Any, by: list[str], column: str | None) -> pd.Series:
     """Rows per group (column None) or the column's sum per group, nulls a group of their own.
 
     The values of pandas's `groupby(..., dropna=False)`, not necessarily in its order. By code
-    when the key is a single column read dictionary-encoded and the sum (if any) is of integers,
-    which bincount adds exactly. A key column the frame was built without (see
-    `declarations.coded_only`) is decoded from its codes where pandas has to group.
+    when the key is a single categorical column (see `with_keys`) and the sum (if any) is of
+    integers, which bincount adds exactly.
     """
     import numpy as np
     import pandas as pd
 
-    base = frames[resource]
-    frame = select(base, where)
-    factorized = codes.get(resource, {}).get(by[0]) if len(by) == 1 else None
+    frame = select(frame, where)
+    key = frame[by[0]] if len(by) == 1 else None
     values = frame[column] if column is not None else None
-    index = base.index
-    plain_index = isinstance(index, pd.RangeIndex) and index.start == 0 and index.step == 1
-
     if (
-        factorized is None
-        or not plain_index
-        or len(factorized[0]) != len(base)
+        key is None
+        or not isinstance(key.dtype, pd.CategoricalDtype)
         or (values is not None and not pd.api.types.is_integer_dtype(values.dtype))
     ):
-        return _by_pandas(frame, codes, resource, by, column)
-    indices, uniques = factorized
-    if frame is not base:  # a `where` kept some rows: their labels are positions in the base
-        indices = indices[frame.index.to_numpy()]
+        return _by_pandas(frame, by, column)
+    indices = key.cat.codes.to_numpy()
+    uniques = key.cat.categories
     size = len(uniques) + 1  # slot 0: the null key, code c in slot c + 1
 
     counts = _tally(indices, size)
@@ -105,7 +115,7 @@ def grouped(
         valid = values.notna().to_numpy()
         numbers = values.to_numpy(dtype="float64", na_value=0.0)
         if np.abs(numbers).sum() >= 2**53:  # beyond exact float sums: let pandas add
-            return _by_pandas(frame, codes, resource, by, column)
+            return _by_pandas(frame, by, column)
         sums = _tally(indices, size, numbers, valid)
         with_values = _tally(indices, size, keep=valid) > 0
         result = pd.array(sums.round().astype(np.int64), dtype="Int64")
@@ -118,15 +128,15 @@ def grouped(
     return out
 
 
-def _by_pandas(
-    frame: pd.DataFrame, codes: Codes, resource: str, by: list[str], column: str | None
-) -> pd.Series:
-    """`grouped` by pandas, decoding from their codes the key columns the frame was built without."""
+def _by_pandas(frame: pd.DataFrame, by: list[str], column: str | None) -> pd.Series:
+    """`grouped` by pandas, categorical key columns decoded to their values first."""
+    import pandas as pd
+
     keyed = frame
     for name in by:
-        if name not in keyed.columns:
-            indices, uniques = codes[resource][name]
-            taken = uniques.take(indices[keyed.index.to_numpy()], allow_fill=True)
+        key = keyed[name]
+        if isinstance(key.dtype, pd.CategoricalDtype):
+            taken = key.cat.categories.take(key.cat.codes.to_numpy(), allow_fill=True)
             keyed = keyed.assign(**{name: taken.array})
     groups = keyed.groupby(by, dropna=False)
     return groups.size() if column is None else groups[column].sum(min_count=1)
@@ -152,17 +162,53 @@ def _tally(
     return total
 
 
-def compare_groups(check: Check, frames: Frames, codes: Codes, sum_column: str | None) -> Outcome:
-    """Rows (or `sum_column`'s sum) per group here against `against.column` of the rows there."""
+def their_groups(check: Check, frames: Frames) -> pd.Series:
+    """`against.column` per group of the other resource: what a group check compares with."""
+    s = check.spec
+    against = s["against"]
+    key = as_list(against.get("key") or s["by"])
+    return grouped(
+        frames[str(against["resource"])], against.get("where"), key, str(against["column"])
+    )
+
+
+def as_rows(theirs: pd.Series) -> list[list[Any]]:
+    """A group check's resolved values as plain rows `[key..., value]` (for YAML and JSON)."""
+    rows = []
+    for idx, value in theirs.items():
+        keys = idx if isinstance(idx, tuple) else (idx,)
+        rows.append([*(plain(k) for k in keys), plain(value)])
+    return sorted(rows, key=lambda row: [str(k) for k in row[:-1]])  # the same YAML every build
+
+
+def _from_rows(rows: list[list[Any]], key: list[str]) -> pd.Series:
+    import pandas as pd
+
+    if len(key) == 1:
+        index = pd.Index([r[0] for r in rows], name=key[0])
+    else:
+        index = pd.MultiIndex.from_tuples([tuple(r[:-1]) for r in rows], names=key)
+    return pd.Series([r[-1] for r in rows], index=index, dtype="Float64")
+
+
+def compare_groups(check: Check, frame: pd.DataFrame, sum_column: str | None) -> Outcome:
+    """Rows (or `sum_column`'s sum) per group here against the other resource's resolved values.
+
+    `against.values` holds them: a Series when the check runs here, rows `[key..., value]`
+    when it comes from an exported schema.
+    """
     import pandas as pd
 
     s = check.spec
     by = as_list(s["by"])
     against = s["against"]
     key = as_list(against.get("key") or by)
-    column = str(against["column"])
-    mine = grouped(frames, codes, check.resource, s.get("where"), by, sum_column)
-    theirs = grouped(frames, codes, str(against["resource"]), against.get("where"), key, column)
+    if "values" not in against:
+        raise ValueError("`against` was not resolved: it needs the other resource's `values`")
+    theirs = against["values"]
+    if not isinstance(theirs, pd.Series):
+        theirs = _from_rows(list(theirs), key)
+    mine = grouped(frame, s.get("where"), by, sum_column)
     mine.index.names = key
     joined = pd.concat([mine.rename("actual"), theirs.rename("expected")], axis=1).fillna(0)
     tol = check.tolerance

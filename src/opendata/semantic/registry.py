@@ -1,4 +1,8 @@
-"""The evaluator registry: one function per check type, registered by name, computing an Outcome."""
+"""The evaluator registry: one function per check type, registered by name, computing an Outcome.
+
+An evaluator computes on the frame pandera passes it (see `semantic.pandera_checks`, which
+registers each one with pandera as a check method); it reads nothing else.
+"""
 
 from __future__ import annotations
 
@@ -10,7 +14,6 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from opendata.semantic.declarations import Check
-    from opendata.semantic.frames import Codes, Frames
 
 
 @dataclass
@@ -25,10 +28,21 @@ class Outcome:
     # Details of one failing row, given its index label in the table (not its position).
     row_details: Callable[[Any], dict[str, Any]] | None = None
 
+    def verdict(self, frame: pd.DataFrame) -> Any:
+        """What a pandera check returns: a boolean per row of `frame` (True passes), or one bool."""
+        if self.failing_rows is None:
+            return bool(self.passed)
+        import numpy as np
+        import pandas as pd
 
-# An evaluator computes one check's outcome from its declaration, the typed frames of every
-# resource, and the dictionary codes of the key columns read encoded.
-Evaluator = Callable[["Check", "Frames", "Codes"], Outcome]
+        failing = self.failing_rows.reindex(frame.index, fill_value=False)
+        mask = ~failing.to_numpy(dtype=bool, na_value=False)
+        return pd.Series(mask, index=frame.index, dtype=np.bool_)
+
+
+# An evaluator computes one check's outcome from its declaration (cross-table references
+# already resolved to values) and the frame of the check's resource, as pandera passes it.
+Evaluator = Callable[["Check", "pd.DataFrame"], Outcome]
 
 # check type (as declared, e.g. "row-count") -> its evaluator; filled by @evaluator.
 EVALUATORS: dict[str, Evaluator] = {}

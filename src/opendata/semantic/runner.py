@@ -1,4 +1,4 @@
-"""Running the declared checks: each compiled to a pandera check, run lazily, its failures turned into Issues."""
+"""Running the declared checks: each resource's checks as one pandera schema, its failures turned into Issues."""
 
 from __future__ import annotations
 
@@ -9,7 +9,6 @@ from opendata.io.rowmap import RowMap
 from opendata.report import Issue
 from opendata.semantic.declarations import Check
 from opendata.semantic.evaluators import evaluate
-from opendata.semantic.expression import ExpressionError
 from opendata.semantic.frames import Codes
 from opendata.semantic.registry import Outcome
 from opendata.structural.table import decoded
@@ -33,18 +32,6 @@ def to_frame(table: pa.Table, rows: int | None = None) -> pd.DataFrame:
     return decoded(table).to_pandas(types_mapper=pandas_types())
 
 
-def _rows_of(frame: pd.DataFrame) -> pd.DataFrame:
-    """What pandera validates: one boolean column over the frame's rows.
-
-    The checks compute on every frame themselves and give pandera a mask over these rows;
-    pandera copies what it validates, which for the full frame costs a copy of every column.
-    """
-    import numpy as np
-    import pandas as pd
-
-    return pd.DataFrame({"row": np.ones(len(frame), dtype=bool)}, index=frame.index)
-
-
 def run_checks(
     checks: list[Check],
     frames: dict[str, pd.DataFrame],
@@ -52,78 +39,147 @@ def run_checks(
     where: dict[str, RowMap],
     codes: Codes | None = None,
 ) -> list[Issue]:
-    """Run the checks through pandera (lazy: every failure collected) and turn failures into Issues."""
-    import pandera.pandas as pandera
-    from pandera.errors import SchemaErrors
+    """Run each resource's checks as one pandera schema (lazy: every failure collected).
+
+    Each resource's frame holds only the columns its checks read, plus, as categoricals, the
+    key columns read only as dictionary codes (`grouping.with_keys`). References to other
+    resources are resolved first; pandera then runs every check on the frame, and its
+    `SchemaErrors.failure_cases` say which checks failed on which rows, or could not run.
+    """
+    from opendata.semantic.grouping import with_keys
 
     issues: list[Issue] = []
-    outcomes: dict[str, Outcome] = {}
+    codes = codes or {}
+    keyed = {name: with_keys(frame, codes.get(name, {})) for name, frame in frames.items()}
     by_resource: dict[str, list[Check]] = {}
     for check in checks:
         by_resource.setdefault(check.resource, []).append(check)
-
     for resource, group in by_resource.items():
-        frame = frames[resource]
-        compiled = []
-        for check in group:
-            compiled.append(
-                # No `error=`: pandera would then report the message instead of the check's name.
-                pandera.Check(
-                    _compile(check, frames, outcomes, issues, paths, codes), name=check.id
-                )
-            )
-        schema = pandera.DataFrameSchema(checks=compiled, name=resource)
-        failed_rows: dict[str, list[Any]] = {}
-        try:
-            schema.validate(_rows_of(frame), lazy=True)
-        except SchemaErrors as exc:
-            cases = exc.failure_cases
-            for check_name, index in zip(cases["check"], cases["index"], strict=True):
-                failed_rows.setdefault(str(check_name), []).append(index)
-        for check in group:
-            outcome = outcomes.get(check.id)
-            if outcome is None:
-                continue
-            issues.extend(
-                _issues(
-                    check, outcome, frame, failed_rows.get(check.id, []), paths, where[resource]
-                )
-            )
+        issues.extend(
+            _run_resource(resource, group, keyed, frames[resource], paths, where[resource])
+        )
     return issues
 
 
-def _compile(
-    check: Check,
-    frames: dict[str, pd.DataFrame],
-    outcomes: dict[str, Outcome],
-    issues: list[Issue],
+def _run_resource(
+    resource: str,
+    group: list[Check],
+    keyed: dict[str, pd.DataFrame],
+    frame: pd.DataFrame,
     paths: dict[str, str | None],
-    codes: Codes | None = None,
-) -> Any:
-    """The pandera check function: computes the outcome once, returns a row mask or a verdict."""
+    where: RowMap,
+) -> list[Issue]:
+    """One resource's checks through one pandera DataFrameSchema, failures turned into Issues."""
+    import pandera.pandas as pandera
+    from pandera.errors import SchemaErrors
 
-    def fn(frame: pd.DataFrame) -> Any:
+    from opendata.semantic.pandera_checks import builtin, from_declaration, pandera_check, resolved
+
+    issues: list[Issue] = []
+    runnable: list[tuple[Check, dict[str, Any]]] = []
+    for check in group:
         try:
-            outcome = evaluate(check, frames, codes)
-        except (ExpressionError, KeyError, TypeError, ValueError, ZeroDivisionError) as exc:
-            issues.append(
-                Issue(
-                    code="check-error",
-                    severity="error",
-                    layer="semantic",
-                    resource=check.resource,
-                    path=check.declared_in,
-                    rule=check.id,
-                    message=f"check {check.id!r} could not run: {exc}",
-                )
-            )
-            return True
-        outcomes[check.id] = outcome
-        if outcome.failing_rows is not None:
-            return ~outcome.failing_rows.reindex(frame.index, fill_value=False).astype(bool)
-        return outcome.passed
+            declaration = resolved(check, keyed)
+        except Exception as exc:  # whatever stops a check from running is a finding
+            issues.append(_check_error(check, _reason(exc)))
+            continue
+        runnable.append((check, declaration))
+    # Where pandera reports each check: (None, i) for the i-th frame-wide check, (column, j) for
+    # the j-th built-in check of a column.
+    places: dict[tuple[str | None, int], int] = {}
+    frame_checks: list[Any] = []
+    column_checks: dict[str, list[Any]] = {}
+    for number, (check, declaration) in enumerate(runnable):
+        found = builtin(check)
+        if found is None:
+            places[(None, len(frame_checks))] = number
+            # pandera lists the failing rows reported one by one (and one more); the
+            # evaluator counts the rest. Listing them all would cost a row per column each.
+            cases = MAX_ROW_FINDINGS + 1
+            frame_checks.append(pandera_check(check, declaration, cases=cases))
+        else:
+            name, pcheck = found
+            places[(name, len(column_checks.setdefault(name, [])))] = number
+            column_checks[name].append(pcheck)
+    schema = pandera.DataFrameSchema(
+        {name: pandera.Column(checks=cs, nullable=True) for name, cs in column_checks.items()},
+        checks=frame_checks,
+        name=resource,
+    )
+    failed: dict[int, list[Any]] = {}
+    errors: dict[int, str] = {}
+    try:
+        schema.validate(keyed[resource], lazy=True, inplace=True)
+    except SchemaErrors as exc:
+        failed, errors = _failures(exc, places)
+    for number, (check, declaration) in enumerate(runnable):
+        if number in errors:
+            issues.append(_check_error(check, errors[number]))
+        elif number in failed:
+            # pandera said which rows fail; the evaluator says what was expected there.
+            outcome = evaluate(from_declaration(declaration), keyed[resource])
+            issues.extend(_issues(check, outcome, frame, failed[number], paths, where))
+    return issues
 
-    return fn
+
+def _failures(
+    exc: Any, places: dict[tuple[str | None, int], int]
+) -> tuple[dict[int, list[Any]], dict[int, str]]:
+    """From pandera's SchemaErrors: failing row labels per check, and the checks that raised."""
+    from pandera.errors import SchemaErrorReason
+
+    def place(context: Any, column: Any, number: Any) -> tuple[str | None, int] | None:
+        if number is None or number != number:  # None or NaN: not one of the declared checks
+            return None
+        return (None if context == "DataFrameSchema" else str(column), int(number))
+
+    errors: dict[int, str] = {}
+    for error in exc.schema_errors:
+        if error.reason_code == SchemaErrorReason.COLUMN_NOT_IN_DATAFRAME:
+            missing = str(error.failure_cases)
+            for (name, _), n in places.items():
+                if name == missing:
+                    errors[n] = f"KeyError: no column {missing!r}"
+        elif error.reason_code == SchemaErrorReason.CHECK_ERROR:
+            context = type(error.schema).__name__
+            key = place(context, getattr(error.schema, "name", None), error.check_index)
+            if key in places:
+                errors[places[key]] = _unquoted(str(error.failure_cases))
+    cases = exc.failure_cases
+    failed: dict[int, list[Any]] = {}
+    for context, column, number, index in zip(
+        cases["schema_context"], cases["column"], cases["check_number"], cases["index"], strict=True
+    ):
+        key = place(context, column, number)
+        if key in places:
+            failed.setdefault(places[key], []).append(index)
+    return failed, errors
+
+
+def _reason(exc: BaseException) -> str:
+    """An exception as `Type: message`."""
+    message = exc.args[0] if len(exc.args) == 1 else str(exc)
+    return f"{type(exc).__name__}: {message}" if message != "" else type(exc).__name__
+
+
+def _unquoted(raised: str) -> str:
+    """pandera's name for an exception a check raised, `Type("message")`, as `Type: message`."""
+    import re
+
+    match = re.fullmatch(r'(\w+)\("(.*)"\)', raised, re.DOTALL)
+    return f"{match[1]}: {match[2]}" if match else raised
+
+
+def _check_error(check: Check, reason: str) -> Issue:
+    return Issue(
+        code="check-error",
+        severity="error",
+        layer="semantic",
+        resource=check.resource,
+        path=check.declared_in,
+        rule=check.id,
+        message=f"check {check.id!r} could not run: {reason}",
+    )
 
 
 def _issues(
@@ -172,12 +228,14 @@ def _row_issues(
     out: list[Issue] = []
     labels = list(dict.fromkeys(i for i in failed_index if i is not None and i in frame.index))
     positions = frame.index.get_indexer(labels)
+    failing = outcome.failing_rows
+    total = len(positions) if failing is None else int(failing.to_numpy(bool, na_value=False).sum())
     for count, pos in enumerate(positions):
         if count >= MAX_ROW_FINDINGS:
             out.append(
                 Issue(
-                    message=f"{check.message} — and {len(positions) - count} more rows",
-                    details={"more_rows": len(positions) - count},
+                    message=f"{check.message} — and {total - count} more rows",
+                    details={"more_rows": total - count},
                     **base,
                 )
             )
