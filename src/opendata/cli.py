@@ -60,10 +60,11 @@ def main() -> None:
 @click.option(
     "--format",
     "fmt",
-    type=click.Choice(["text", "json", "github"]),
+    type=click.Choice(["text", "json", "github", "html"]),
     default="text",
     show_default=True,
-    help="Output: text for people, json (the API's report dict), github (workflow annotations).",
+    help="Output: text for people, json (the API's report dict), github (workflow annotations), "
+    "html (one self-contained page).",
 )
 @click.option("--only", metavar="RESOURCE", help="Validate one resource (and the checks on it).")
 @click.option(
