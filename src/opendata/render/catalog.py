@@ -18,6 +18,8 @@ from opendata.render.templating import environment
 from opendata.versions.semver import version_key
 
 PREVIEW_ROWS = 50
+# Preview cells longer than this many characters are cut with an ellipsis; the tooltip has all.
+LONG_CELL = 40
 # The validation section lists this many findings; validation.json holds them all.
 FINDINGS_SHOWN = 30
 _NUMERIC = {"integer", "number"}
@@ -121,12 +123,17 @@ def _preview(table: Any, schema: dict[str, Any]) -> dict[str, Any]:
         )
     rows = [
         [
-            {"text": format_cell(row[c["name"]], c["field"], c["grouped"]), "numeric": c["numeric"]}
+            _cell(format_cell(row[c["name"]], c["field"], c["grouped"]), c["numeric"])
             for c in columns
         ]
         for row in head
     ]
     return {"columns": columns, "rows": rows, "shown": len(rows), "total": table.num_rows}
+
+
+def _cell(text: str | None, numeric: bool) -> dict[str, Any]:
+    """A preview cell; a long text is cut on screen and kept whole in its tooltip."""
+    return {"text": text, "numeric": numeric, "long": text is not None and len(text) > LONG_CELL}
 
 
 def _foreign_keys(schema: dict[str, Any], own: str) -> list[dict[str, Any]]:
