@@ -41,11 +41,11 @@ PAGE_LOAD_SECONDS = 20
 
 def _browser_paths() -> tuple[str, str] | None:
     """Chromium and its chromedriver, when both are installed."""
-    binary = next(
-        (shutil.which(b) for b in ("chromium", "chromium-browser") if shutil.which(b)), None
-    )
-    driver = shutil.which("chromedriver") or (
-        "/usr/bin/chromedriver" if Path("/usr/bin/chromedriver").exists() else None
+    names = ("chromium", "chromium-browser", "google-chrome")
+    binary = next((shutil.which(b) for b in names if shutil.which(b)), None)
+    # GitHub's runners keep their chromedriver in $CHROMEWEBDRIVER; Debian's is on PATH.
+    driver = shutil.which("chromedriver") or shutil.which(
+        "chromedriver", path=os.environ.get("CHROMEWEBDRIVER", "/usr/bin")
     )
     return (binary, driver) if binary and driver else None
 
