@@ -126,7 +126,7 @@ def _cell(value: Any) -> Any:
 
 
 def _html_groups(report: Report, limit: int) -> list[dict[str, Any]]:
-    """Findings grouped by resource, then by code and rule, in the report's stable order."""
+    """Findings grouped by resource, then by code and rule; tables with errors come first."""
     paths = {r.name: r.path for r in report.resources}
     groups: dict[str, dict[tuple[str, str | None], list[Issue]]] = {}
     for issue in report.sorted_issues():
@@ -168,7 +168,8 @@ def _html_groups(report: Report, limit: int) -> list[dict[str, Any]]:
                 "rules": entries,
             }
         )
-    return out
+    # Tables with errors first; the package's own findings (no resource) lead.
+    return sorted(out, key=lambda g: not any(r["severity"] == "error" for r in g["rules"]))
 
 
 def render_html(report: Report, *, limit: int = HTML_LIMIT_PER_RULE) -> str:
