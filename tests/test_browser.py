@@ -289,7 +289,8 @@ def test_version_page_documents_fields_sources_and_readme(driver: Any, server: s
     fields = visible_text(driver, "#table-counties table.fields")
     assert "pattern ^\\d{6}$" in fields  # as the schema writes it, not JSON-escaped
     assert "\\\\d" not in fields
-    assert "one of: 2016, 2017, 2018, 2019, 2020" in fields or "minimum 2016" in fields
+    assert "minimum 2016\nmaximum 2020" in fields
+    assert "one of unchanged, code changed, name changed" in fields
     readme = visible_text(driver, "#readme + .markdown")
     assert "Where each value comes from" in readme and "##" not in readme
     assert count(driver, "#readme + .markdown table tbody tr") >= 11  # the README's table of tables
