@@ -84,3 +84,10 @@ def test_validate_format_html_is_one_self_contained_page(make_package: Callable[
     assert not re.search(r'<(script|link|img)[^>]+(src|href)="(?!data:)', page)  # nothing fetched
     assert "Type Error" in page and "<code>x25</code>" in page
     assert "1 error, 0 warnings" in page
+
+
+def test_a_view_never_fetches_data_from_the_network() -> None:
+    remote = {**BARS, "spec": {**BARS["spec"], "data": {"url": "https://example.org/x.csv"}}}
+    chart = render_view(remote, ROWS, 1)
+    assert chart["svg"] is None
+    assert "External data url not allowed: https://example.org/x.csv" in chart["error"]

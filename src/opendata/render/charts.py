@@ -57,9 +57,12 @@ def render_view(
     if missing:
         return {**out, "svg": None, "error": f"no table named {', '.join(missing)}"}
     try:
-        svg = vl_convert.vegalite_to_svg(_with_data(spec, {r: rows[r] for r in view["resources"]}))
+        svg = vl_convert.vegalite_to_svg(
+            _with_data(spec, {r: rows[r] for r in view["resources"]}),
+            allowed_base_urls=[],  # a page is drawn from the release alone: never the network
+        )
     except Exception as exc:  # vl-convert raises plain ValueError/RuntimeError on a bad spec
-        return {**out, "svg": None, "error": str(exc).splitlines()[0][:300]}
+        return {**out, "svg": None, "error": " ".join(str(exc).split())[:300]}
     svg = svg.replace("<svg ", f'<svg role="img" aria-label="{_attr(title)}" ', 1)
     return {**out, "svg": _scoped_ids(svg, f"v{n}-"), "error": None}
 
