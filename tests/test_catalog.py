@@ -318,7 +318,17 @@ def test_catalog_templates_ship_in_the_wheel() -> None:
     config = tomllib.loads((root / "pyproject.toml").read_text(encoding="utf-8"))
     patterns = config["tool"]["setuptools"]["package-data"]["opendata"]
     package = root / "src" / "opendata"
-    templates = sorted(p.relative_to(package).as_posix() for p in package.rglob("*.html"))
-    assert templates == ["render/templates/index.html", "render/templates/version.html"]
+    templates = sorted(
+        p.relative_to(package).as_posix()
+        for p in (package / "render" / "templates").iterdir()
+        if p.is_file()
+    )
+    assert templates == [
+        "render/templates/index.html",
+        "render/templates/layout.html",
+        "render/templates/report.html",
+        "render/templates/style.css",
+        "render/templates/version.html",
+    ]
     for rel in templates:
         assert any(fnmatch(rel, pattern) for pattern in patterns), rel

@@ -60,10 +60,11 @@ def main() -> None:
 @click.option(
     "--format",
     "fmt",
-    type=click.Choice(["text", "json", "github"]),
+    type=click.Choice(["text", "json", "github", "html"]),
     default="text",
     show_default=True,
-    help="Output: text for people, json (the API's report dict), github (workflow annotations).",
+    help="Output: text for people, json (the API's report dict), github (workflow annotations), "
+    "html (one self-contained page).",
 )
 @click.option("--only", metavar="RESOURCE", help="Validate one resource (and the checks on it).")
 @click.option(
@@ -88,13 +89,20 @@ def validate(
     Exit 0 when valid (warnings allowed), 1 when invalid, 2 when it could not run.
     """
     from opendata.errors import CouldNotRun
+    from opendata.render.progress import terminal_progress
     from opendata.render.report import render
     from opendata.validate import validate_package
 
     try:
-        report = validate_package(
-            descriptor, only=only, sources=sources, block_size=chunk_mb << 20, child=True
-        )
+        with terminal_progress() as progress:
+            report = validate_package(
+                descriptor,
+                only=only,
+                sources=sources,
+                block_size=chunk_mb << 20,
+                child=True,
+                progress=progress,
+            )
     except MemoryError:
         raise CouldNotRun(
             f"out of memory with chunks of {chunk_mb} MB",
@@ -163,9 +171,11 @@ def release_check(base: str, repo: str, fmt: str) -> None:
 def build(descriptor: str, out: str) -> None:
     """Build dist/<name>-<version>/, its zip and SHA256SUMS, deterministically."""
     from opendata.release.build import build as build_release
+    from opendata.render.progress import terminal_progress
 
     notes: list[str] = []
-    path = build_release(descriptor, out, notes=notes)
+    with terminal_progress() as progress:
+        path = build_release(descriptor, out, notes=notes, progress=progress)
     for note in notes:
         click.echo(f"note: {note}", err=True)
     click.echo(f"built {path} and {path}.zip")
@@ -190,8 +200,11 @@ def publish(release_dir: str, catalog: str) -> None:
 def get(catalog: str, spec: str, to: str) -> None:
     """Download a release from a catalog folder or URL, verify checksums, validate, unpack."""
     from opendata.release.get import get as get_release
+    from opendata.render.progress import terminal_progress
 
-    click.echo(f"got {get_release(catalog, spec, to)}")
+    with terminal_progress() as progress:
+        got = get_release(catalog, spec, to, progress=progress)
+    click.echo(f"got {got}")
 
 
 @main.command()

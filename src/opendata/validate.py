@@ -8,7 +8,8 @@ from typing import TYPE_CHECKING, Any
 
 from opendata.errors import CouldNotRun
 from opendata.io.rowmap import RowMap
-from opendata.package import Package, load_package
+from opendata.package import Package, Resource, load_package
+from opendata.progress import Progress, start
 from opendata.report import Issue, Report, ResourceStats
 from opendata.semantic.declarations import Check, coded_only, collect_checks
 from opendata.semantic.specification import check_declarations
@@ -101,6 +102,12 @@ def _order(package: Package, names: list[str]) -> list[str]:
     return ordered
 
 
+def _size(resource: Resource) -> int | None:
+    """The size of a resource's file, for a progress bar; None when there is none to read."""
+    path = resource.fullpath
+    return path.stat().st_size if path is not None and path.is_file() else None
+
+
 def validate_package(
     source: str | Path,
     *,
@@ -108,17 +115,19 @@ def validate_package(
     sources: str | Path | None = None,
     block_size: int = DEFAULT_BLOCK_SIZE,
     child: bool = False,
+    progress: Progress | None = None,
 ) -> Report:
     """Validate a Data Package and return every finding; raises CouldNotRun when it cannot start.
 
     With `child`, frictionless's checks of the descriptor and schemas run in a child Python
     process (see `opendata.structural.verdicts`): the command line asks for it, to start faster; a program
-    calling this function gets them in its own process unless it asks too.
+    calling this function gets them in its own process unless it asks too. `progress` is
+    told of each table read and the bytes read of it.
     """
     package = load_package(source)
     pending = Pending(package, child)
     try:
-        return _validate(package, pending, only, sources, block_size)
+        return _validate(package, pending, only, sources, block_size, progress)
     finally:
         pending.cancel()
 
@@ -129,6 +138,7 @@ def _validate(
     only: str | None,
     sources: str | Path | None,
     block_size: int,
+    progress: Progress | None = None,
 ) -> Report:
     report = Report(descriptor=str(package.descriptor_path))
     check_declarations(package)
@@ -171,6 +181,7 @@ def _validate(
                 block_size=block_size,
                 schema_issues=lambda name=name: background.result()[1][name],  # type: ignore[misc]
                 defer_schema=defer,
+                on_bytes=start(progress, f"reading {name}", _size(package.get(name))),
             )
             results[name] = result
             if result.table is not None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
@@ -69,6 +69,8 @@ class CsvReader:
         # Typed columns read as text from now on: a cell of theirs did not convert.
         self.demoted: set[int] = set()
         self.fields: list[Field] = []  # the schema's field for each column (for `demoted`)
+        # Told the bytes of each chunk once it is parsed (a progress bar); None: nobody asks.
+        self.on_bytes: Callable[[int], None] | None = None
 
     def csv_kwargs(self) -> dict[str, Any]:
         """The dialect as keyword arguments of Python's csv module."""
@@ -210,6 +212,8 @@ class CsvReader:
                 with memoryview(buf) as view:
                     batches, row, line = self._chunk(view[:cut], first, row, line)
                 self.chunks_read += 1
+                if self.on_bytes is not None:
+                    self.on_bytes(cut)
                 yield from batches
                 first = False
                 if eof and cut == have:

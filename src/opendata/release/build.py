@@ -22,17 +22,18 @@ if TYPE_CHECKING:
     import pyarrow as pa
 
     from opendata.package import Package
+    from opendata.progress import Progress
 
 # A package name becomes a folder and a URL segment, so keep it to the Data Package name rule.
 NAME = re.compile(r"^[a-z0-9][a-z0-9._-]*$")
 FALLBACK_EPOCH = 315532800  # 1980-01-01T00:00:00Z, the zip epoch
 
 
-def validation_report(descriptor: Path) -> dict[str, Any]:
+def validation_report(descriptor: Path, progress: Progress | None = None) -> dict[str, Any]:
     """The validation report dict of the package at DESCRIPTOR."""
     from opendata.validate import validate_package
 
-    return validate_package(descriptor).to_dict()
+    return validate_package(descriptor, progress=progress).to_dict()
 
 
 def _created(basepath: Path, notes: list[str]) -> str:
@@ -182,9 +183,16 @@ def _changelog_section(pkg: Package, version: str, notes: list[str]) -> str:
 
 
 def build(
-    package_path: str | Path = ".", out: str | Path = "dist", *, notes: list[str] | None = None
+    package_path: str | Path = ".",
+    out: str | Path = "dist",
+    *,
+    notes: list[str] | None = None,
+    progress: Progress | None = None,
 ) -> Path:
-    """Build `OUT/<name>-<version>/`, its zip and SHA256SUMS; refuse invalid or existing ones."""
+    """Build `OUT/<name>-<version>/`, its zip and SHA256SUMS; refuse invalid or existing ones.
+
+    `progress` is told of the tables read while validating the package (bytes per table).
+    """
     from opendata.package import load_package
     from opendata.semantic.export import write_schemas
 
@@ -194,7 +202,7 @@ def build(
     out = Path(out)
     stem = _check_buildable(pkg, out)
     final, final_zip = out / stem, out / f"{stem}.zip"
-    report = validation_report(pkg.descriptor_path)
+    report = validation_report(pkg.descriptor_path, progress)
     if not report["valid"]:
         raise Refused(
             f"package is invalid ({report['summary']['errors']} error(s)); nothing built",

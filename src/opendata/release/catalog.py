@@ -89,6 +89,15 @@ def _version_entry(
     }
 
 
+# What the front page shows of a package's latest version, besides its title and description.
+FRONT_PAGE_KEYS = ("title_en", "title_zh", "description_zh", "keywords", "licenses")
+
+
+def _front_page_fields(descriptor: dict[str, Any]) -> dict[str, Any]:
+    """The descriptor's fields the catalog's front page lists and filters on."""
+    return {k: descriptor[k] for k in FRONT_PAGE_KEYS if descriptor.get(k) is not None}
+
+
 def publish(release: str | Path, catalog: str | Path) -> Path:
     """Add a built release to a catalog folder; versions are immutable. Returns its folder."""
     from opendata.package import load_package
@@ -134,6 +143,7 @@ def publish(release: str | Path, catalog: str | Path) -> Path:
     if entry["latest"] == version:
         entry["title"] = pkg.descriptor.get("title")
         entry["description"] = pkg.descriptor.get("description")
+        entry.update(_front_page_fields(pkg.descriptor))
     index["packages"][name] = entry
     index["packages"] = dict(sorted(index["packages"].items()))
     write_atomic(catalog / "index.json", json_bytes(index))

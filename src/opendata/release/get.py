@@ -7,12 +7,14 @@ import json
 import os
 import shutil
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from opendata.errors import CouldNotRun, Refused
 from opendata.io.digest import sha256_hex
 from opendata.io.unzip import safe_extract_zip, safe_member
+from opendata.progress import Progress, start
 from opendata.release.archive import SUMS, verify_release
 from opendata.release.build import NAME, validation_report
 from opendata.versions.semver import parse_version, version_key
@@ -28,8 +30,18 @@ def _is_url(catalog: str) -> bool:
     return catalog.startswith(("http://", "https://"))
 
 
-def _fetch(catalog: str, rel: str, dest: Path, *, limit: int | None = None) -> tuple[int, str]:
-    """Copy catalog file REL to DEST; return (bytes, sha256). Stops reading past LIMIT bytes."""
+def _fetch(
+    catalog: str,
+    rel: str,
+    dest: Path,
+    *,
+    limit: int | None = None,
+    on_bytes: Callable[[int], None] | None = None,
+) -> tuple[int, str]:
+    """Copy catalog file REL to DEST; return (bytes, sha256). Stops reading past LIMIT bytes.
+
+    `on_bytes` is told the size of each piece copied (for a progress bar).
+    """
     import urllib.error
     import urllib.parse
     import urllib.request
@@ -51,6 +63,8 @@ def _fetch(catalog: str, rel: str, dest: Path, *, limit: int | None = None) -> t
                     raise Refused(f"{rel} is larger than the catalog says", path=catalog)
                 h.update(chunk)
                 out.write(chunk)
+                if on_bytes is not None:
+                    on_bytes(len(chunk))
     except urllib.error.HTTPError as exc:
         raise CouldNotRun(f"cannot download {rel}: HTTP {exc.code}", path=catalog) from None
     except (urllib.error.URLError, TimeoutError) as exc:
@@ -90,10 +104,18 @@ def _pick_version(catalog: str, index: dict[str, Any], name: str, want: str) -> 
     return str(version)
 
 
-def _unpack_verified(catalog: str, meta: dict[str, Any], stem: str, tmp: Path) -> Path:
+def _unpack_verified(
+    catalog: str, meta: dict[str, Any], stem: str, tmp: Path, progress: Progress | None = None
+) -> Path:
     """Download the release zip META names, check it against index.json, unpack it; its folder."""
     zmeta = meta["zip"]
-    size, digest = _fetch(catalog, zmeta["path"], tmp / "release.zip", limit=int(zmeta["bytes"]))
+    size, digest = _fetch(
+        catalog,
+        zmeta["path"],
+        tmp / "release.zip",
+        limit=int(zmeta["bytes"]),
+        on_bytes=start(progress, f"fetching {stem}.zip", int(zmeta["bytes"])),
+    )
     if size != zmeta["bytes"] or digest != zmeta["sha256"]:
         raise Refused(
             f"{zmeta['path']} does not match the sha256 in index.json (truncated or tampered)",
@@ -116,8 +138,13 @@ def _unpack_verified(catalog: str, meta: dict[str, Any], stem: str, tmp: Path) -
     return folder
 
 
-def get(catalog: str | Path, spec: str, to: str | Path = ".") -> Path:
-    """Download NAME[@VERSION] from a catalog, verify, validate, unpack into TO/<name>-<version>."""
+def get(
+    catalog: str | Path, spec: str, to: str | Path = ".", *, progress: Progress | None = None
+) -> Path:
+    """Download NAME[@VERSION] from a catalog, verify, validate, unpack into TO/<name>-<version>.
+
+    `progress` is told of the files fetched and the tables validated, with their bytes.
+    """
     catalog = str(catalog)
     name, _, want = spec.partition("@")
     to = Path(to)
@@ -132,8 +159,9 @@ def get(catalog: str | Path, spec: str, to: str | Path = ".") -> Path:
         final = to / stem
         if final.exists():
             raise Refused(f"{final} already exists", path=str(final), hint="remove it or use --to")
-        folder = _unpack_verified(catalog, index["packages"][name]["versions"][version], stem, tmp)
-        report = validation_report(folder / "datapackage.json")
+        meta = index["packages"][name]["versions"][version]
+        folder = _unpack_verified(catalog, meta, stem, tmp, progress)
+        report = validation_report(folder / "datapackage.json", progress)
         if not report["valid"]:
             raise Refused(
                 f"{stem} does not validate ({report['summary']['errors']} error(s))", path=catalog

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import json
 import sys
+from collections import Counter
 from collections.abc import Callable
-from typing import IO
+from typing import IO, Any
 
 from opendata.codes import describe
-from opendata.report import Issue, Report
+from opendata.report import Issue, Report, jsonable
 
 
 def render_json(report: Report) -> str:
@@ -113,11 +114,108 @@ def render_text(
     console.print(f"[{style}]{escape(_summary(report))}[/{style}]")
 
 
-RENDERERS: dict[str, Callable[[Report], str]] = {"json": render_json, "github": render_github}
+# The HTML report lists this many findings per table and rule; --format json has them all.
+HTML_LIMIT_PER_RULE = 500
+
+
+def _cell(value: Any) -> Any:
+    """An expected or actual value for a table cell: JSON for lists and dicts, None when absent."""
+    if value is None or isinstance(value, (str, int, float)):
+        return value
+    return json.dumps(jsonable(value), ensure_ascii=False)
+
+
+def _html_groups(report: Report, limit: int) -> list[dict[str, Any]]:
+    """Findings grouped by resource, then by code and rule; tables with errors come first."""
+    paths = {r.name: r.path for r in report.resources}
+    groups: dict[str, dict[tuple[str, str | None], list[Issue]]] = {}
+    for issue in report.sorted_issues():
+        groups.setdefault(issue.resource or "", {}).setdefault((issue.code, issue.rule), []).append(
+            issue
+        )
+    out = []
+    for resource, rules in groups.items():
+        entries = []
+        for (code, rule), issues in rules.items():
+            entries.append(
+                {
+                    "code": code,
+                    "rule": rule,
+                    "title": describe(code).title,
+                    "meaning": describe(code).description,
+                    "severity": "error"
+                    if any(i.severity == "error" for i in issues)
+                    else "warning",
+                    "anchor": f"rule-{resource or 'package'}-{code}-{rule or ''}",
+                    "count": len(issues),
+                    "more": max(0, len(issues) - limit),
+                    "issues": [
+                        {
+                            **i.to_dict(),
+                            "expected": _cell(i.details.get("expected")),
+                            "actual": _cell(i.details.get("actual")),
+                        }
+                        for i in issues[:limit]
+                    ],
+                }
+            )
+        out.append(
+            {
+                "resource": resource or "The package",
+                "resource_id": resource or "package",
+                "path": paths.get(resource)
+                or next((i.path for i in report.issues if i.resource == resource and i.path), None),
+                "rules": entries,
+            }
+        )
+    # Tables with errors first; the package's own findings (no resource) lead.
+    return sorted(out, key=lambda g: not any(r["severity"] == "error" for r in g["rules"]))
+
+
+def render_html(report: Report, *, limit: int = HTML_LIMIT_PER_RULE) -> str:
+    """One self-contained HTML page: summary, findings by table and rule, skipped checks."""
+    from opendata.codes import CODES
+    from opendata.render.templating import environment
+
+    counts = Counter((i.resource, i.severity) for i in report.issues)
+    by_code = Counter(i.code for i in report.issues)
+    skipped = [n for n in report.notes if " skipped" in n]
+    return str(
+        environment()
+        .get_template("report.html")
+        .render(
+            descriptor=report.descriptor,
+            valid=report.valid,
+            errors=len(report.errors),
+            warnings=len(report.warnings),
+            rows=sum(r.rows or 0 for r in report.resources),
+            by_code=sorted(by_code.items()),
+            titles={slug: c.title for slug, c in CODES.items()},
+            resources=[
+                {
+                    **vars(r),
+                    "errors": counts[(r.name, "error")],
+                    "warnings": counts[(r.name, "warning")],
+                    "issues": counts[(r.name, "error")] + counts[(r.name, "warning")],
+                }
+                for r in report.resources
+            ],
+            groups=_html_groups(report, limit),
+            skipped=skipped,
+            notes=[n for n in report.notes if n not in skipped],
+        )
+    )
+
+
+RENDERERS: dict[str, Callable[[Report], str]] = {
+    "json": render_json,
+    "github": render_github,
+    "html": render_html,
+}
 
 
 def render(report: Report, fmt: str = "text", file: IO[str] | None = None) -> None:
-    """Write REPORT to FILE (stdout) as text, json or github.
+    """Write REPORT to FILE (stdout) as text, json, github or html.
 
     Unlike the other renderers this writes rather than returns: rich decides the text form's
     colours from the terminal it writes to.

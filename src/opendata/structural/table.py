@@ -72,6 +72,7 @@ def validate_table(
     block_size: int = DEFAULT_BLOCK_SIZE,
     schema_issues: Callable[[], list[Issue]] | None = None,
     defer_schema: bool = False,
+    on_bytes: Callable[[int], None] | None = None,
 ) -> TableResult:
     """Check one CSV resource against its schema; keep the typed columns named in `keep` (None: all).
 
@@ -80,6 +81,7 @@ def validate_table(
     check running elsewhere: the table is read meanwhile, and its findings are dropped (and
     any error in reading it ignored) if the schema turns out invalid. With `defer_schema`, a
     table read without error does not wait for that verdict: the caller must ask for it.
+    `on_bytes` is told the size of each chunk of the file once it is read (for progress bars).
     """
     result = TableResult(resource=resource.name)
     found = Findings(resource)
@@ -109,9 +111,9 @@ def validate_table(
         bad_schema = check_schema(resource)
         if bad_schema:
             return TableResult(resource=resource.name, issues=bad_schema, readable=False)
-        return _read_table(resource, result, found, keep, references, block_size)
+        return _read_table(resource, result, found, keep, references, block_size, on_bytes)
     try:
-        _read_table(resource, result, found, keep, references, block_size)
+        _read_table(resource, result, found, keep, references, block_size, on_bytes)
     except Exception:
         bad_schema = schema_issues()
         if not bad_schema:
@@ -130,6 +132,7 @@ def _read_table(
     keep: set[str] | None,
     references: dict[str, pa.Table] | None,
     block_size: int,
+    on_bytes: Callable[[int], None] | None = None,
 ) -> TableResult:
     """Read and check a table whose file exists and is a CSV."""
     assert resource.fullpath is not None
@@ -141,6 +144,7 @@ def _read_table(
     result.bytes = path.stat().st_size
 
     reader = CsvReader(resource, block_size)
+    reader.on_bytes = on_bytes
     try:
         try:
             labels = reader.read_header()
