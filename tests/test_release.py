@@ -489,3 +489,22 @@ def test_the_release_ships_each_table_as_a_pandera_schema(
     with pytest.raises((pa.errors.SchemaError, pa.errors.SchemaErrors)):
         schema.validate(broken, lazy=True)
     assert isinstance(frame, pd.DataFrame)
+
+
+def test_gate_fails_an_invalid_package_even_with_bump_and_changelog(repo: Path) -> None:
+    from click.testing import CliRunner
+
+    from opendata.cli import main
+
+    rows = [r[:] for r in ROWS]
+    rows[1][2] = "-66"  # below the schema's minimum of 0
+    write_package(repo, rows, version="1.0.1", changelog=["1.0.1", "1.0.0"])
+    result = release_check(repo, "v1.0.0")
+    assert not result.passed
+    assert any("data/provinces.csv:3: constraint-error" in p for p in result.problems)
+    cli = CliRunner().invoke(main, ["release", "check", "--base", "v1.0.0", "--repo", str(repo)])
+    assert cli.exit_code == 1
+    assert "the package is invalid: 1 error(s)" in cli.output
+    rows[1][2] = "66"  # fixed: the same bump and changelog now pass
+    write_package(repo, rows, version="1.0.1", changelog=["1.0.1", "1.0.0"])
+    assert release_check(repo, "v1.0.0").passed

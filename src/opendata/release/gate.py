@@ -139,14 +139,50 @@ def _changelog_problems(new: Package, top: Path) -> list[str]:
     return []
 
 
+# How many of an invalid package's findings the gate names (the rest are counted).
+FINDINGS_NAMED = 5
+
+
+def _invalid(new: Package, base: str) -> GateResult | None:
+    """A failed result naming the package's errors when it is invalid; None when it is valid.
+
+    The gate is what CI trusts: a version bump and a changelog entry must never let an invalid
+    package through, so validity is decided before versions are looked at.
+    """
+    from opendata.validate import validate_package
+
+    report = validate_package(new.descriptor_path)
+    if report.valid:
+        return None
+    errors = [i for i in report.sorted_issues() if i.severity == "error"]
+    problems = [f"the package is invalid: {len(errors)} error(s) (run opendata validate)"]
+    for issue in errors[:FINDINGS_NAMED]:
+        where = (issue.path or "datapackage.json") + (f":{issue.line}" if issue.line else "")
+        problems.append(f"{where}: {issue.code}: {issue.message}")
+    if len(errors) > FINDINGS_NAMED:
+        problems.append(f"… and {len(errors) - FINDINGS_NAMED} more")
+    return GateResult(
+        passed=False,
+        base=base,
+        old_version=None,
+        new_version=new.version,
+        required="none",
+        actual="none",
+        problems=problems,
+    )
+
+
 def release_check(repo: str | Path = ".", base: str = "HEAD~1") -> GateResult:
-    """The CI gate: when the package changed since BASE, the version and CHANGELOG must say so."""
+    """The CI gate: the package is valid, and when it changed since BASE, its version and CHANGELOG say so."""
     from opendata.package import load_package
     from opendata.versions.diff import compare_packages
 
     repo = Path(repo)
     top = _work_tree(repo, base)
     new = load_package(repo)
+    refused = _invalid(new, base)
+    if refused is not None:
+        return refused
     sub = os.path.relpath(new.basepath, top)
     with tempfile.TemporaryDirectory(prefix="opendata-base-") as tmp:
         export_revision(repo, base, Path(tmp))
