@@ -289,3 +289,60 @@ def test_a_broken_csv_is_diffed_as_text_with_a_note(old: Path, tmp_path: Path) -
     assert r.notes and "compared as text" in r.notes[0]
     changed = {tuple(c.key.values()): sorted(c.cells) for c in r.rows_changed}
     assert changed == {("11",): ["share"], ("52",): ["name"]}
+
+
+def _keyless() -> dict[str, Any]:
+    s = schema()
+    del s["primaryKey"]
+    return s
+
+
+def test_a_typo_fixed_in_a_keyless_table_is_a_patch(tmp_path: Path) -> None:
+    typo = [r[:] for r in ROWS]
+    typo[1][1] = "Guizhuo"
+    a = write_package(tmp_path / "a", typo, schema_=_keyless())
+    b = write_package(tmp_path / "b", ROWS, schema_=_keyless())
+    d = diff_packages(a, b)
+    r = d.resources[0]
+    assert (r.rows_added, r.rows_removed) == ([], [])
+    [change] = r.rows_changed
+    assert change.key == {"row": 3}  # Guizhou's row in the old file (the header is row 1)
+    assert change.cells == {"name": ("Guizhuo", "Guizhou")}
+    assert d.bump == "patch"
+    assert "~ row=3: name: Guizhuo → Guizhou" in render_diff(d, "text")
+
+
+def test_keyless_rows_that_differ_in_more_than_a_third_stay_removed_and_added(
+    tmp_path: Path,
+) -> None:
+    other = [r[:] for r in ROWS]
+    other[1][1], other[1][2] = "Guangxi", "33"  # two of four cells: not the same row any more
+    a = write_package(tmp_path / "a", ROWS, schema_=_keyless())
+    b = write_package(tmp_path / "b", other, schema_=_keyless())
+    r = diff_packages(a, b).resources[0]
+    assert r.rows_changed == []
+    assert [x["name"] for x in r.rows_removed] == ["Guizhou"]
+    assert [x["name"] for x in r.rows_added] == ["Guangxi"]
+    assert diff_packages(a, b).bump == "major"
+
+
+def test_each_added_row_pairs_with_one_removed_row_at_most(tmp_path: Path) -> None:
+    near = [r[:] for r in ROWS]
+    near[2][3] = "10.7"  # Yunnan's share corrected
+    twin = ["53", "Yunnan", "88", "10.5"]  # a second old row one cell away from the new one
+    a = write_package(tmp_path / "a", [*ROWS, twin], schema_=_keyless())
+    b = write_package(tmp_path / "b", near, schema_=_keyless())
+    r = diff_packages(a, b).resources[0]
+    assert [c.key for c in r.rows_changed] == [{"row": 4}]  # the first in file order pairs
+    assert [x["share"] for x in r.rows_removed] == [10.5]
+
+
+def test_pairing_holds_in_a_long_table_of_repeated_values(tmp_path: Path) -> None:
+    rows = [[f"{i:04d}", f"County {i}", "7", "1.5"] for i in range(300)]
+    fixed = [r[:] for r in rows]
+    fixed[150][1] = "County 150 (renamed)"
+    a = write_package(tmp_path / "a", rows, schema_=_keyless())
+    b = write_package(tmp_path / "b", fixed, schema_=_keyless())
+    r = diff_packages(a, b).resources[0]
+    assert [c.key for c in r.rows_changed] == [{"row": 152}]
+    assert (r.rows_added, r.rows_removed) == ([], [])

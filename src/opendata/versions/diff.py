@@ -348,8 +348,51 @@ def _key_for(old: Resource, new: Resource, old_cols: list[str], new_cols: list[s
     return []
 
 
+def _surplus(
+    rows: list[tuple[Any, ...]], other: list[tuple[Any, ...]]
+) -> list[tuple[int, tuple[Any, ...]]]:
+    """(position, row) of the rows of `rows` that `other` lacks, as multisets, in file order."""
+    left = Counter(rows) - Counter(other)
+    out = []
+    for position, row in enumerate(rows):
+        if left[row] > 0:
+            left[row] -= 1
+            out.append((position, row))
+    return out
+
+
+def _diff_keyless(
+    old_rows: list[tuple[Any, ...]],
+    new_rows: list[tuple[Any, ...]],
+    common: list[str],
+    diff: ResourceDiff,
+) -> None:
+    """Rows compared as multisets; a removed and an added row differing in a few cells are a change.
+
+    A paired change is named by its row in the old file (`row`, the header being row 1); see
+    `opendata.versions.pairing` for when two rows pair.
+    """
+    from opendata.versions.pairing import pair_rows
+
+    removed, added = _surplus(old_rows, new_rows), _surplus(new_rows, old_rows)
+    pairs = pair_rows([r for _, r in removed], [r for _, r in added])
+    for i, j in pairs:
+        (position, before), (_, after) = removed[i], added[j]
+        cells = {
+            c: (b, a) for c, b, a in zip(common, before, after, strict=True) if not _same(b, a)
+        }
+        diff.rows_changed.append(RowChange({"row": position + 2}, cells))
+    paired_old, paired_new = {i for i, _ in pairs}, {j for _, j in pairs}
+    diff.rows_removed += [
+        dict(zip(common, r, strict=True)) for i, (_, r) in enumerate(removed) if i not in paired_old
+    ]
+    diff.rows_added += [
+        dict(zip(common, r, strict=True)) for j, (_, r) in enumerate(added) if j not in paired_new
+    ]
+
+
 def _diff_rows(old: Resource, new: Resource, diff: ResourceDiff) -> None:
-    """Fill in rows added, removed and changed (by primary key, or as multisets without one)."""
+    """Fill in rows added, removed and changed (by primary key, or as multisets paired by likeness without one)."""
     old_cols, old_rows = _read_rows(old, diff.notes)
     new_cols, new_rows = _read_rows(new, diff.notes)
     diff.rows_before, diff.rows_after = len(old_rows), len(new_rows)
@@ -367,12 +410,9 @@ def _diff_rows(old: Resource, new: Resource, diff: ResourceDiff) -> None:
             key = []
     diff.key = key
     if not key:
-        old_count = Counter(tuple(r[i] for i in oi) for r in old_rows)
-        new_count = Counter(tuple(r[i] for i in ni) for r in new_rows)
-        for row, n in sorted((old_count - new_count).items(), key=lambda kv: repr(kv[0])):
-            diff.rows_removed.extend([dict(zip(common, row, strict=True))] * n)
-        for row, n in sorted((new_count - old_count).items(), key=lambda kv: repr(kv[0])):
-            diff.rows_added.extend([dict(zip(common, row, strict=True))] * n)
+        old_t = [tuple(r[i] for i in oi) for r in old_rows]
+        new_t = [tuple(r[i] for i in ni) for r in new_rows]
+        _diff_keyless(old_t, new_t, common, diff)
         return
     for k, row in old_by.items():
         if k not in new_by:
