@@ -39,9 +39,11 @@ class SparkOutcome:
 
     passed: bool
     failing: DataFrame | None = None  # row, line, and d_<key> columns: the details of each row
+    first: list[Any] = field(default_factory=list)  # the first failing rows (up to the cap + 1)
     expected: Any = None
     actual: Any = None
     groups: list[dict[str, Any]] = field(default_factory=list)
+    group_lines: list[int | None] = field(default_factory=list)  # each group's first line
 
 
 SparkEvaluator = Callable[[Check, "Frames"], SparkOutcome]
@@ -120,7 +122,9 @@ def _rows(frame: DataFrame, bad: Column, **details: Column) -> SparkOutcome:
     failing = frame.filter(bad).select(
         "row", "line", *[c.alias(f"d_{k}") for k, c in details.items()]
     )
-    return SparkOutcome(passed=failing.limit(1).count() == 0, failing=failing)
+    # One job gives the verdict and the rows to report (in file order, up to the cap).
+    first = failing.orderBy("row").limit(MAX_ROW_FINDINGS + 1).collect()
+    return SparkOutcome(passed=not first, failing=failing, first=first)
 
 
 def _bounded(check: Check, n: int, frames: Frames) -> SparkOutcome:
@@ -239,9 +243,18 @@ def _compare_groups(check: Check, frames: Frames, sum_column: str | None) -> Spa
     bad = joined.filter(
         F.abs(F.col("actual") - F.col("expected")) > check.tolerance + _TOLERANCE_HAIR
     )
+    # Each group's first line in this resource (all its rows, not only those `where` keeps;
+    # a null key matches no row, as in the local engine).
+    starts = (
+        frames[check.resource]
+        .groupBy(*[col(b).alias(f"s{i}") for i, b in enumerate(by)])
+        .agg(F.min("line").alias("first_line"))
+    )
+    same = reduce(lambda a, b: a & b, [F.col(f"k{i}") == F.col(f"s{i}") for i in range(len(by))])
+    located = bad.join(starts, same, "left")
     order = [F.col(f"k{i}").asc_nulls_last() for i in range(len(by))]
-    groups = []
-    for hit in bad.orderBy(*order).collect():
+    groups, lines = [], []
+    for hit in located.orderBy(*order).collect():
         groups.append(
             {
                 "group": {b: plain(hit[f"k{i}"]) for i, b in enumerate(by)},
@@ -249,7 +262,8 @@ def _compare_groups(check: Check, frames: Frames, sum_column: str | None) -> Spa
                 "actual": plain(hit["actual"]),
             }
         )
-    return SparkOutcome(not groups, groups=groups)
+        lines.append(hit["first_line"])
+    return SparkOutcome(not groups, groups=groups, group_lines=lines)
 
 
 @evaluator("group-count")
@@ -566,9 +580,9 @@ def _issues(
     }
     claim = check.spec.get("claim")
     if outcome.failing is not None:
-        return _row_issues(check, outcome.failing, base, claim)
+        return _row_issues(check, outcome, base, claim)
     if outcome.groups and check.kind.groups:
-        return _group_issues(check, outcome, frames, base, claim)
+        return _group_issues(check, outcome, base, claim)
     details = {"expected": outcome.expected, "actual": outcome.actual}
     if outcome.groups:
         details.update(outcome.groups[0])
@@ -577,9 +591,11 @@ def _issues(
     return [Issue(message=_describe(check.message, details), details=details, **base)]
 
 
-def _row_issues(check: Check, failing: DataFrame, base: dict[str, Any], claim: Any) -> list[Issue]:
+def _row_issues(
+    check: Check, outcome: SparkOutcome, base: dict[str, Any], claim: Any
+) -> list[Issue]:
     """One finding per failing row, in file order; the rows past the cap in one more."""
-    rows = failing.orderBy("row").limit(MAX_ROW_FINDINGS + 1).collect()
+    rows = outcome.first
     out: list[Issue] = []
     for hit in rows[:MAX_ROW_FINDINGS]:
         details = {k[2:]: plain(hit[k]) for k in hit.asDict() if k.startswith("d_")}
@@ -594,8 +610,8 @@ def _row_issues(check: Check, failing: DataFrame, base: dict[str, Any], claim: A
                 **base,
             )
         )
-    if len(rows) > MAX_ROW_FINDINGS:
-        more = failing.count() - MAX_ROW_FINDINGS
+    if len(rows) > MAX_ROW_FINDINGS and outcome.failing is not None:
+        more = outcome.failing.count() - MAX_ROW_FINDINGS
         out.append(
             Issue(
                 message=f"{check.message} — and {more} more rows",
@@ -607,26 +623,15 @@ def _row_issues(check: Check, failing: DataFrame, base: dict[str, Any], claim: A
 
 
 def _group_issues(
-    check: Check, outcome: SparkOutcome, frames: Frames, base: dict[str, Any], claim: Any
+    check: Check, outcome: SparkOutcome, base: dict[str, Any], claim: Any
 ) -> list[Issue]:
     """One finding per failing group, at the first line of the group in this resource."""
-    from pyspark.sql import functions as F
-
-    frame = frames[check.resource]
     out: list[Issue] = []
-    for group in outcome.groups:
+    for group, line in zip(outcome.groups, outcome.group_lines, strict=True):
         details = dict(group)
         if claim:
             details["claim"] = claim
         at = ", ".join(f"{k}={v}" for k, v in group["group"].items())
-        line = None
-        if all(k in frame.columns for k in group["group"]):
-            match = reduce(
-                lambda a, b: a & b,
-                [col(k).eqNullSafe(F.lit(v)) for k, v in group["group"].items()],
-                F.lit(True),
-            )
-            line = frame.filter(match).agg(F.min("line").alias("x")).first()["x"]
         out.append(
             Issue(
                 message=f"{check.message} — {at}: expected {group['expected']}, found {group['actual']}",

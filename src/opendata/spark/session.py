@@ -62,9 +62,14 @@ def session(master: str | None = None) -> SparkSession:
     from pyspark.sql import SparkSession
 
     url = master_url(master)
+    # Under spark-submit (which starts the JVM and hands Python its gateway), the master and
+    # every setting come from spark-submit unless a master was asked for here.
+    submitted = (
+        "PYSPARK_GATEWAY_PORT" in os.environ and not master and MASTER_VARIABLE not in os.environ
+    )
+    builder = SparkSession.builder if submitted else SparkSession.builder.master(url)
     builder = (
-        SparkSession.builder.master(url)
-        .appName("opendata validate")
+        builder.appName("opendata validate")
         .config("spark.ui.enabled", "false")
         .config("spark.ui.showConsoleProgress", "false")
         .config("spark.sql.session.timeZone", "UTC")
@@ -73,7 +78,7 @@ def session(master: str | None = None) -> SparkSession:
         # engine's (pandas's) arithmetic gives NaN or null there, and checks then fail, not crash.
         .config("spark.sql.ansi.enabled", "false")
     )
-    if _on_this_machine(url):
+    if not submitted and _on_this_machine(url):
         builder = (
             builder.config("spark.driver.host", "127.0.0.1")
             .config("spark.driver.bindAddress", "127.0.0.1")
