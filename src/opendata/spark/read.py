@@ -136,6 +136,10 @@ def split_record(text: str | None, kwargs: dict[str, Any]) -> list[str]:
     """The cells of one record ([] for an empty line)."""
     if not text:
         return []
+    quote = kwargs.get("quotechar")
+    if "escapechar" not in kwargs and (quote is None or quote not in text):
+        # Without quotes (or an escape character) the csv module splits at every delimiter.
+        return text.split(kwargs["delimiter"])
     try:
         return next(csv.reader([text], **kwargs), [])
     except csv.Error:

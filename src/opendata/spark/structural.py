@@ -151,8 +151,7 @@ def validate_resource(
     result.frame = parsed.select(
         "row", "line", *[parsed[f"v{i}"].alias(f.name) for i, f in enumerate(expected_fields)]
     )
-    checks = _cell_findings(parsed)
-    checks += _constraint_findings(parsed, expected_fields)
+    checks = _cell_findings(parsed, expected_fields)
     checks += _key_findings(
         resource, result.frame, [f.name for f in expected_fields], tables, found
     )
@@ -315,20 +314,36 @@ def _json(value: Column) -> Column:
     return F.to_json(F.array(value))
 
 
-def _cell_findings(parsed: DataFrame) -> list[DataFrame]:
+def _cell_findings(parsed: DataFrame, fields: list[Field]) -> list[DataFrame]:
+    """The parse pass's findings and every constraint's, in one pass over the typed rows."""
     from pyspark.sql import functions as F
 
-    cells = parsed.filter(F.size("issues") > 0).select(
-        "row", "line", F.explode("issues").alias("i")
-    )
+    broken = []
+    for i, f in enumerate(fields):
+        value = F.col(f"v{i}")
+        shown = value if f.type in _TYPED_IN_MESSAGES else value.cast("string")
+        for name, predicate in constraint_predicates(f, value):
+            hit = F.struct(
+                F.lit("constraint-error").alias("code"),
+                F.lit(f.name).alias("field"),
+                F.lit(f"constraint:{name}").alias("rule"),
+                _json(shown).alias("actual"),
+                F.lit(None).cast("int").alias("position"),
+            )
+            broken.append(F.when(value.isNotNull() & ~F.col("blank") & predicate, hit))
+    cells = F.transform("issues", lambda x: x.withField("actual", _json(x["actual"])))
+    if broken:
+        constraints = F.filter(F.array(*broken), lambda x: x.isNotNull())
+        cells = F.concat(cells, constraints)
+    found = parsed.select("row", "line", F.explode(cells).alias("i"))
     return [
-        cells.select(
+        found.select(
             F.col("i.code").alias("code"),
             F.col("i.field").alias("field"),
             F.col("i.rule").alias("rule"),
             F.col("row").cast("bigint").alias("row"),
             F.col("line").cast("bigint").alias("line"),
-            F.to_json(F.array(F.col("i.actual"))).alias("actual"),
+            F.col("i.actual").alias("actual"),
             F.col("i.position").alias("position"),
             F.lit(None).cast("bigint").alias("first_row"),
             F.lit(None).cast("string").alias("key"),
@@ -368,23 +383,6 @@ def constraint_predicates(f: Field, value: Column) -> list[tuple[str, Column]]:
         members = [python_value(f, v) for v in c["enum"]]
         members = [str(m) if spark_type(f) == "string" else m for m in members if m is not None]
         out.append(("enum", ~value.isin(members) if members else F.lit(True)))
-    return out
-
-
-def _constraint_findings(parsed: DataFrame, fields: list[Field]) -> list[DataFrame]:
-    from pyspark.sql import functions as F
-
-    out = []
-    for i, f in enumerate(fields):
-        value = F.col(f"v{i}")
-        shown = value if f.type in _TYPED_IN_MESSAGES else value.cast("string")
-        for name, predicate in constraint_predicates(f, value):
-            hits = parsed.filter(value.isNotNull() & ~F.col("blank") & predicate)
-            out.append(
-                _finding(
-                    hits, "constraint-error", f.name, f"constraint:{name}", actual=_json(shown)
-                )
-            )
     return out
 
 
