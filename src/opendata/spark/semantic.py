@@ -21,7 +21,7 @@ from opendata.report import Issue, Report
 from opendata.semantic.declarations import Check, as_list
 from opendata.semantic.expression import ExpressionError, compiled
 from opendata.semantic.frames import close, plain
-from opendata.spark.expression import condition, truth
+from opendata.spark.expression import condition
 from opendata.spark.structural import SparkTable, col
 
 if TYPE_CHECKING:
@@ -562,12 +562,10 @@ def run_checks(
                 continue
             outcome = outcomes.get(check.id) or _evaluate(check, frames, report.issues)
             if outcome is not None and not outcome.passed:
-                report.issues.extend(_issues(check, outcome, frames, paths))
+                report.issues.extend(_issues(check, outcome, paths))
 
 
-def _issues(
-    check: Check, outcome: SparkOutcome, frames: Frames, paths: dict[str, str | None]
-) -> list[Issue]:
+def _issues(check: Check, outcome: SparkOutcome, paths: dict[str, str | None]) -> list[Issue]:
     """Findings for one failed check: one per failing row or group, or one for an aggregate."""
     base: dict[str, Any] = {
         "code": check.code,
@@ -649,6 +647,3 @@ def _describe(message: str, details: dict[str, Any]) -> str:
     if "actual" in details:
         return f"{message} — found {details['actual']}"
     return message
-
-
-__all__ = ["EVALUATORS", "SparkOutcome", "run_checks", "truth"]
