@@ -549,3 +549,13 @@ def test_standalone_cluster_same_findings(tmp_path: Path, standalone: str) -> No
     local = validate_package(descriptor)
     got = Counter((i["code"], i["resource"], i["field"], i["rule"], i["row"]) for i in remote)
     assert got == Counter(map(key, local.issues))
+
+
+def test_a_failed_spark_job_is_could_not_run(tmp_path: Path, spark: Any) -> None:
+    from opendata.errors import CouldNotRun
+    from opendata.spark.engine import validate_package_spark
+
+    schema = {"fields": [{"name": "code", "type": "string", "constraints": {"pattern": "(?a)x"}}]}
+    descriptor = write_package(tmp_path, {"t": ("code\nx\ny\n", schema)})
+    with pytest.raises(CouldNotRun, match="a Spark job failed"):
+        validate_package_spark(descriptor, spark=spark)

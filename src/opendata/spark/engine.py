@@ -43,6 +43,15 @@ def validate_package_spark(
     clock["session"] = time.perf_counter() - began
     try:
         return _validate(spark, package, only, sources, clock)
+    except Exception as exc:
+        if not type(exc).__module__.startswith(("pyspark", "py4j")):
+            raise
+        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        raise CouldNotRun(
+            f"a Spark job failed: {first[:300]}",
+            path=str(package.descriptor_path),
+            hint="see the Spark log above; docs/engines.md lists the settings that matter",
+        ) from None
     finally:
         if own:
             spark.stop()

@@ -88,6 +88,8 @@ def session(master: str | None = None) -> SparkSession:
             .config("spark.sql.shuffle.partitions", "8")
         )
     os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+    if not submitted and _on_this_machine(url):
+        os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
     try:
         spark = builder.getOrCreate()
     except Exception as exc:  # the JVM did not start: name the cause in one line

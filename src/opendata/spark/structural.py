@@ -378,12 +378,20 @@ def constraint_predicates(f: Field, value: Column) -> list[tuple[str, Column]]:
         if "maxLength" in c:
             out.append(("maxLength", F.char_length(value) > int(c["maxLength"])))
     if "pattern" in c and spark_type(f) == "string":
-        out.append(("pattern", ~value.rlike(f"^(?:{c['pattern']})$")))
+        out.append(("pattern", ~value.rlike(f"^(?:{java_pattern(str(c['pattern']))})$")))
     if "enum" in c and isinstance(c["enum"], list):
         members = [python_value(f, v) for v in c["enum"]]
         members = [str(m) if spark_type(f) == "string" else m for m in members if m is not None]
         out.append(("enum", ~value.isin(members) if members else F.lit(True)))
     return out
+
+
+def java_pattern(pattern: str) -> str:
+    """A Python regular expression in Java's spelling where they differ: named groups."""
+    import re
+
+    pattern = re.sub(r"\(\?P<", "(?<", pattern)
+    return re.sub(r"\(\?P=(\w+)\)", r"\\k<\1>", pattern)
 
 
 def _key_findings(
@@ -494,20 +502,15 @@ def _foreign_key(
         [F.col(f"_m{i}").eqNullSafe(F.col(f"_r{i}")) for i in range(len(names))],
     )
     missing = keys.join(ref, match, "left_anti")
-    fields = frame.select(*[col(n) for n in names]).columns
-    key = F.to_json(F.array(*[F.col(f"_m{i}") for i in range(len(fields))]))
-    original = F.to_json(
-        F.struct(
-            F.lit(ref_name).alias("reference"), F.array(*[F.lit(n) for n in names]).alias("fields")
-        )
-    )
+    key = F.to_json(F.array(*[F.col(f"_m{i}") for i in range(len(names))]))
+    declared = json.dumps({"reference": ref_name, "fields": names, "reference_fields": ref_fields})
     return _finding(
         missing,
         "foreign-key",
         names[0] if len(names) == 1 else None,
         "foreign-key",
         key=key,
-        actual=original,
+        actual=F.lit(declared),
     )
 
 
@@ -602,10 +605,7 @@ def _describe(found: _Findings, hit: Any, resource: Resource, fields: list[Field
     elif code == "foreign-key":
         meta = json.loads(hit["actual"])
         value = json.loads(hit["key"])
-        ref_name, names = meta["reference"], meta["fields"]
-        ref_fields = next(
-            fk["reference"]["fields"] for fk in resource.foreign_keys if fk["fields"] == names
-        )
+        ref_name, names, ref_fields = meta["reference"], meta["fields"], meta["reference_fields"]
         found.add(
             code,
             f"({', '.join(names)}) = {value} not found in {ref_name} ({', '.join(ref_fields)})",
