@@ -148,6 +148,16 @@ HEADERS = (
     "id,nam,extra\n1,a,b\n",
     {"fields": [{"name": "id", "type": "integer"}, {"name": "name", "type": "string"}]},
 )
+LABELS = (
+    "id,,id\n1,a,b\n",
+    {
+        "fields": [
+            {"name": "id", "type": "integer"},
+            {"name": "name", "type": "string"},
+            {"name": "code", "type": "string"},
+        ]
+    },
+)
 SHORT_HEADER = (
     "id\n1\n",
     {"fields": [{"name": "id", "type": "integer"}, {"name": "name", "type": "string"}]},
@@ -166,12 +176,18 @@ def structural_package(root: Path) -> Path:
             "headers": HEADERS,
             "short_header": SHORT_HEADER,
             "latin": ("id\n1\n", {"fields": [{"name": "id", "type": "integer"}]}),
+            "labels": LABELS,
+            "empty": ("", {"fields": [{"name": "id", "type": "integer"}]}),
+            "sheet": ("", {"fields": [{"name": "id", "type": "integer"}]}),
         },
     )
     (root / "data" / "latin.csv").write_bytes(b"id\n1\n2\n\xff\xfe\n")
+    (root / "data" / "sheet.xlsx").write_bytes(b"PK\x03\x04")
     data = json.loads(descriptor.read_text(encoding="utf-8"))
     data["resources"][0]["bytes"] = 1
     data["resources"][0]["hash"] = "md5:0"
+    sheet = next(r for r in data["resources"] if r["name"] == "sheet")
+    sheet["path"], sheet["format"] = "data/sheet.xlsx", "xlsx"
     descriptor.write_text(json.dumps(data), encoding="utf-8")
     return descriptor
 
@@ -381,6 +397,10 @@ def test_every_structural_error_same_findings(tmp_path: Path, spark: Any) -> Non
         "hash-count",
         "encoding-error",
         "incorrect-label",
+        "blank-label",
+        "duplicate-label",
+        "blank-header",
+        "format-error",
         "extra-label",
         "missing-label",
         "blank-row",

@@ -86,6 +86,9 @@ def session(master: str | None = None) -> SparkSession:
             .config("spark.pyspark.driver.python", sys.executable)
             # Small packages on few cores: Spark's 200 shuffle partitions cost more than they give.
             .config("spark.sql.shuffle.partitions", "8")
+            # A local master runs its tasks in the driver's JVM: Spark's 1 GiB heap would spill
+            # the persisted typed rows of a few million rows to disk. A ceiling, not a reservation.
+            .config("spark.driver.memory", "4g")
         )
     os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     if not submitted and _on_this_machine(url):
