@@ -446,7 +446,7 @@ def _pandera_verdicts(
     resource: str,
     group: list[Check],
     frames: Frames,
-    outcomes: dict[str, SparkOutcome],
+    outcomes: dict[str, SparkOutcome | None],
     issues: list[Issue],
 ) -> set[str]:
     """Validate the resource's frame with a pandera.pyspark schema of its checks; the failed ids."""
@@ -479,12 +479,38 @@ def _pandera_verdicts(
     return failed
 
 
+# Checks computed at once: Spark runs jobs submitted from several threads side by side, and on
+# small tables a job is mostly scheduling, so the checks of a package take a fraction of the time.
+CHECK_THREADS = 4
+
+
+def _precomputed(
+    checks: list[Check], frames: Frames, issues: list[Issue]
+) -> dict[str, SparkOutcome | None]:
+    """Every check's outcome (None when it could not run: a check-error in `issues`), by id."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    def compute(check: Check) -> tuple[SparkOutcome | None, list[Issue]]:
+        found: list[Issue] = []
+        return _evaluate(check, frames, found), found
+
+    out: dict[str, SparkOutcome | None] = {}
+    with ThreadPoolExecutor(max_workers=CHECK_THREADS) as pool:
+        for check, (outcome, found) in zip(checks, pool.map(compute, checks), strict=True):
+            out[check.id] = outcome
+            issues.extend(found)
+    return out
+
+
 def _verdict(
-    check: Check, frames: Frames, outcomes: dict[str, SparkOutcome], issues: list[Issue]
+    check: Check, frames: Frames, outcomes: dict[str, SparkOutcome | None], issues: list[Issue]
 ) -> Callable[[DataFrame], bool]:
-    """The pandera check function: computes the outcome once (by Spark SQL), returns the verdict."""
+    """The pandera check function: the outcome's verdict (computed by Spark SQL, once)."""
 
     def fn(_frame: DataFrame) -> bool:
+        if check.id in outcomes:
+            known = outcomes[check.id]
+            return True if known is None else known.passed
         outcome = _evaluate(check, frames, issues)
         if outcome is None:
             return True
@@ -549,11 +575,13 @@ def run_checks(
         return
     frames = {name: t.frame for name, t in tables.items() if t.frame is not None}
     paths = {r.name: r.path for r in package.resources}
+    outcomes = _precomputed(
+        [c for c in runnable if _builtin(c, frames[c.resource]) is None], frames, report.issues
+    )
     by_resource: dict[str, list[Check]] = {}
     for check in runnable:
         by_resource.setdefault(check.resource, []).append(check)
     for resource, group in by_resource.items():
-        outcomes: dict[str, SparkOutcome] = {}
         issues: list[Issue] = []
         failed = _pandera_verdicts(resource, group, frames, outcomes, issues)
         report.issues.extend(issues)
