@@ -13,7 +13,7 @@ LAYERS = [
     {"io"},
     {"structural"},
     {"semantic"},
-    {"grounding", "validate", "describe"},
+    {"grounding", "validate", "describe", "spark"},
     {"versions"},
     {"render"},
     {"release"},

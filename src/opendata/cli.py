@@ -80,9 +80,27 @@ def main() -> None:
     show_default=True,
     help="Read CSV files in chunks of this many megabytes; lower it to use less memory.",
 )
+@click.option(
+    "--engine",
+    type=click.Choice(["local", "spark"]),
+    default="local",
+    show_default=True,
+    help="local: this process; spark: Spark jobs (pip install 'opendata[spark]'; docs/engines.md).",
+)
+@click.option(
+    "--spark-master",
+    metavar="URL",
+    help="Spark master for --engine spark (default $OPENDATA_SPARK_MASTER, else local[*]).",
+)
 @handle_errors
 def validate(
-    descriptor: str, fmt: str, only: str | None, sources: str | None, chunk_mb: int
+    descriptor: str,
+    fmt: str,
+    only: str | None,
+    sources: str | None,
+    chunk_mb: int,
+    engine: str,
+    spark_master: str | None,
 ) -> None:
     """Validate a data package: structure (Table Schema) and declared checks.
 
@@ -91,18 +109,26 @@ def validate(
     from opendata.errors import CouldNotRun
     from opendata.render.progress import terminal_progress
     from opendata.render.report import render
-    from opendata.validate import validate_package
 
     try:
-        with terminal_progress() as progress:
-            report = validate_package(
-                descriptor,
-                only=only,
-                sources=sources,
-                block_size=chunk_mb << 20,
-                child=True,
-                progress=progress,
+        if engine == "spark":
+            from opendata.spark.engine import validate_package_spark
+
+            report = validate_package_spark(
+                descriptor, master=spark_master, only=only, sources=sources
             )
+        else:
+            from opendata.validate import validate_package
+
+            with terminal_progress() as progress:
+                report = validate_package(
+                    descriptor,
+                    only=only,
+                    sources=sources,
+                    block_size=chunk_mb << 20,
+                    child=True,
+                    progress=progress,
+                )
     except MemoryError:
         raise CouldNotRun(
             f"out of memory with chunks of {chunk_mb} MB",
