@@ -136,8 +136,9 @@ def _by_pandas(frame: pd.DataFrame, by: list[str], column: str | None) -> pd.Ser
     for name in by:
         key = keyed[name]
         if isinstance(key.dtype, pd.CategoricalDtype):
-            taken = key.cat.categories.take(key.cat.codes.to_numpy(), allow_fill=True)
-            keyed = keyed.assign(**{name: taken.array})
+            # Not categories.take(codes, allow_fill=True): without a fill_value, pandas 2 reads
+            # the null code -1 as the last category; the cast gives nulls in pandas 2 and 3.
+            keyed = keyed.assign(**{name: key.astype(key.cat.categories.dtype)})
     groups = keyed.groupby(by, dropna=False)
     return groups.size() if column is None else groups[column].sum(min_count=1)
 
