@@ -149,53 +149,10 @@ def _validate(
             Issue(code="check-error", layer="descriptor", path=where, message=message, rule=rule)
         )
 
-    if only is not None and not package.has(only):
-        raise CouldNotRun(
-            f"no resource named {only!r}",
-            path=str(package.descriptor_path),
-            hint=f"choose one of: {', '.join(r.name for r in package.resources)}",
-        )
-    selected = [only] if only else [r.name for r in package.resources]
-    if only:
-        checks = [c for c in checks if c.resource == only]
-    needed = _columns_needed(package, checks)
-    wanted_names = set(selected)
-    for check in checks:
-        wanted_names.update(check.needs())
-    for name in list(wanted_names):
-        for fk in package.get(name).foreign_keys if package.has(name) else []:
-            ref = fk["reference"].get("resource")
-            if ref:
-                wanted_names.add(ref)
-
-    order = _order(package, sorted(wanted_names, key=[r.name for r in package.resources].index))
-
-    def read_all(defer: bool) -> tuple[dict[str, TableResult], dict[str, pa.Table]]:
-        results: dict[str, TableResult] = {}
-        tables: dict[str, pa.Table] = {}
-        for name in order:
-            result = validate_table(
-                package.get(name),
-                keep=needed.get(name, set()),
-                references=tables,
-                block_size=block_size,
-                schema_issues=lambda name=name: background.result()[1][name],  # type: ignore[misc]
-                defer_schema=defer,
-                on_bytes=start(progress, f"reading {name}", _size(package.get(name))),
-            )
-            results[name] = result
-            if result.table is not None:
-                tables[name] = result.table
-        return results, tables
-
-    # Tables are read without waiting for frictionless's verdict on their schemas (it arrives
-    # from the background thread meanwhile). Should a schema be invalid, which is rare, every
-    # table is read again in order, each after its verdict, so that no table is compared with
-    # (or keyed against) a table whose schema cannot be trusted.
-    results, tables = read_all(defer=True)
-    verdicts = background.result()[1]
-    if any(verdicts.get(name) for name in results):
-        results, tables = read_all(defer=False)
+    selected, order, checks = _selection(package, checks, only)
+    results, tables = _read_tables(
+        package, order, _columns_needed(package, checks), block_size, background, progress
+    )
     for name in order:
         if name in selected:
             resource, result = package.get(name), results[name]
@@ -219,6 +176,75 @@ def _validate(
     else:
         report.notes.append("grounding skipped: no --sources folder given")
     return report
+
+
+def _selection(
+    package: Package, checks: list[Check], only: str | None
+) -> tuple[list[str], list[str], list[Check]]:
+    """The resources reported on, every resource to read (in foreign-key order), and the checks to run.
+
+    With `only`, the other resources its checks or foreign keys read are read too, unreported.
+    """
+    if only is not None and not package.has(only):
+        raise CouldNotRun(
+            f"no resource named {only!r}",
+            path=str(package.descriptor_path),
+            hint=f"choose one of: {', '.join(r.name for r in package.resources)}",
+        )
+    selected = [only] if only else [r.name for r in package.resources]
+    if only:
+        checks = [c for c in checks if c.resource == only]
+    wanted = set(selected)
+    for check in checks:
+        wanted.update(check.needs())
+    for name in list(wanted):
+        for fk in package.get(name).foreign_keys if package.has(name) else []:
+            ref = fk["reference"].get("resource")
+            if ref:
+                wanted.add(ref)
+    order = _order(package, sorted(wanted, key=[r.name for r in package.resources].index))
+    return selected, order, checks
+
+
+def _read_tables(
+    package: Package,
+    order: list[str],
+    needed: dict[str, set[str]],
+    block_size: int,
+    background: _Background,
+    progress: Progress | None,
+) -> tuple[dict[str, TableResult], dict[str, pa.Table]]:
+    """Each table's structural result and the typed columns kept of it, read in `order`.
+
+    Tables are read without waiting for frictionless's verdict on their schemas (it arrives
+    from the background thread meanwhile). Should a schema be invalid, which is rare, every
+    table is read again in order, each after its verdict, so that no table is compared with
+    (or keyed against) a table whose schema cannot be trusted.
+    """
+
+    def read_all(defer: bool) -> tuple[dict[str, TableResult], dict[str, pa.Table]]:
+        results: dict[str, TableResult] = {}
+        tables: dict[str, pa.Table] = {}
+        for name in order:
+            result = validate_table(
+                package.get(name),
+                keep=needed.get(name, set()),
+                references=tables,
+                block_size=block_size,
+                schema_issues=lambda name=name: background.result()[1][name],  # type: ignore[misc]
+                defer_schema=defer,
+                on_bytes=start(progress, f"reading {name}", _size(package.get(name))),
+            )
+            results[name] = result
+            if result.table is not None:
+                tables[name] = result.table
+        return results, tables
+
+    results, tables = read_all(defer=True)
+    verdicts = background.result()[1]
+    if any(verdicts.get(name) for name in results):
+        results, tables = read_all(defer=False)
+    return results, tables
 
 
 def _run_semantic(
