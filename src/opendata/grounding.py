@@ -187,26 +187,8 @@ class _Grounder:
     ) -> None:
         """Record the issues of one locator: no text, no such paragraph, wrong heading, quote absent."""
         details: dict[str, Any] = {"source_id": source_id, "locator": reference}
-        if not source_id:
-            self.issues.append(
-                where.issue(
-                    "source-missing",
-                    f"{reference!r} cites a paragraph but names no source this row or check has",
-                    details,
-                    severity="warning",
-                )
-            )
-            return
-        text = self.texts.get(source_id)
-        if text is None:
-            self.issues.append(
-                where.issue(
-                    "source-missing",
-                    f"no text for source {source_id!r} in {self.folder}",
-                    details,
-                    severity="warning",
-                )
-            )
+        text = self._text(where, source_id, reference, details)
+        if text is None or source_id is None:
             return
         self.locators += 1
         span = text.span(loc)
@@ -231,22 +213,44 @@ class _Grounder:
                 )
             )
         for quote in quotes:
-            self.figures += 1
-            if _squash(quote) in _squash(span):
-                continue
-            elsewhere = _squash(quote) in _squash(text.text)
-            self.issues.append(
-                where.issue(
-                    "ungrounded-figure",
-                    f"{quote!r} does not occur in {loc.label} of {source_id}"
-                    + (
-                        " (it occurs elsewhere in the document: fix the locator)"
-                        if elsewhere
-                        else ""
-                    ),
-                    {**details, "expected": quote, "elsewhere": elsewhere},
-                )
+            self._quote(where, quote, span, text, loc, source_id, details)
+
+    def _text(
+        self, where: _Where, source_id: str | None, reference: str, details: dict[str, Any]
+    ) -> SourceText | None:
+        """The cited source's text, or None with a warning when no source or no text is there."""
+        if not source_id:
+            message = f"{reference!r} cites a paragraph but names no source this row or check has"
+        elif (text := self.texts.get(source_id)) is not None:
+            return text
+        else:
+            message = f"no text for source {source_id!r} in {self.folder}"
+        self.issues.append(where.issue("source-missing", message, details, severity="warning"))
+        return None
+
+    def _quote(
+        self,
+        where: _Where,
+        quote: str,
+        span: str,
+        text: SourceText,
+        loc: Locator,
+        source_id: str,
+        details: dict[str, Any],
+    ) -> None:
+        """One figure or quote must stand in the cited paragraph(s); say so if it stands elsewhere."""
+        self.figures += 1
+        if _squash(quote) in _squash(span):
+            return
+        elsewhere = _squash(quote) in _squash(text.text)
+        hint = " (it occurs elsewhere in the document: fix the locator)" if elsewhere else ""
+        self.issues.append(
+            where.issue(
+                "ungrounded-figure",
+                f"{quote!r} does not occur in {loc.label} of {source_id}{hint}",
+                {**details, "expected": quote, "elsewhere": elsewhere},
             )
+        )
 
     def check_text(self, where: _Where, text: str, own_source: str | None) -> None:
         """Every paragraph reference inside a free-text cell."""
