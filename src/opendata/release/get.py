@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 import shutil
 import tempfile
@@ -64,13 +63,11 @@ def _fetch(catalog: str, rel: str, dest: Path, *, limit: int | None = None) -> t
 
 def _fetch_index(catalog: str, tmp: Path) -> dict[str, Any]:
     """The catalog's index.json."""
-    _fetch(catalog, "index.json", tmp / "index.json")
-    try:
-        index = json.loads((tmp / "index.json").read_text(encoding="utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise CouldNotRun(f"catalog index.json is not valid JSON: {exc}", path=catalog) from None
-    if not isinstance(index, dict) or not isinstance(index.get("packages"), dict):
-        raise CouldNotRun("catalog index.json has no 'packages' object", path=catalog)
+    from opendata.package import MAX_JSON_BYTES, check_shape, read_json
+
+    _fetch(catalog, "index.json", tmp / "index.json", limit=MAX_JSON_BYTES)
+    index = read_json(tmp / "index.json", what="catalog index.json")
+    check_shape(index, "catalog-index", what="catalog index.json", where=catalog)
     return index
 
 
