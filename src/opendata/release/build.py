@@ -166,7 +166,7 @@ def _stage_package(pkg: Package, stage: Path, version: str, created: str) -> dic
     return descriptor
 
 
-def _check_buildable(pkg: Package, out: Path) -> str:
+def _check_buildable(pkg: Package, out: Path, notes: list[str]) -> str:
     """The release's folder name `<name>-<version>`; refuse a bad version or name, or a rebuild."""
     version = pkg.version
     where = str(pkg.descriptor_path)
@@ -185,6 +185,9 @@ def _check_buildable(pkg: Package, out: Path) -> str:
         )
     # The folder is what makes a release exist (it is renamed into place last); a zip alone is
     # the debris of a build killed between its two renames, and the next build replaces it.
+    if out.is_dir():
+        with locked(out):
+            _recover(out, stem, notes)
     if (out / stem).exists():
         raise Refused(
             f"release {stem} already exists",
@@ -237,7 +240,7 @@ def build(
     pkg = load_package(package_path)
     version = pkg.version
     out = Path(out)
-    stem = _check_buildable(pkg, out)
+    stem = _check_buildable(pkg, out, notes)
     final = out / stem
     report = validation_report(pkg.descriptor_path)
     if not report["valid"]:
@@ -253,7 +256,8 @@ def build(
     except OSError as exc:
         raise CouldNotRun(f"cannot create --out: {exc.strerror}", path=str(out)) from None
     with locked(out):
-        stem = _check_buildable(pkg, out)
+        if final.exists():
+            raise Refused(f"release {stem} appeared while building", path=str(final))
         _recover(out, stem, notes)
         step("build:staging")
         _build_into(pkg, out, stem, str(version), created, section, report)
