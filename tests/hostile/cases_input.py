@@ -395,7 +395,7 @@ CSV_CASES = [
     Case("csv-ragged-long", csv_bytes("year,exited,region\n2016,1,a,extra,more\n"), (1,)),
     Case("csv-ragged-short", csv_bytes("year,exited,region\n2016\n"), (1,)),
     Case("csv-multiline-cell", csv_bytes('year,exited,region\n2016,1,"a\nb\nc"\n2017,x,d\n'), (1,)),
-    Case("csv-header-padding", csv_bytes("year , exited,region\n2016,1,a\n"), (1,)),
+    Case("csv-header-padding", csv_bytes("year , exited,region\n2016,1,a\n"), (0,)),
     Case("csv-header-duplicate", csv_bytes("year,year,region\n2016,1,a\n"), (1,)),
     Case("csv-header-blank-label", csv_bytes("year,,region\n2016,1,a\n"), (1,)),
     Case("csv-header-extra", csv_bytes("year,exited,region,more\n2016,1,a,b\n"), (1,)),
