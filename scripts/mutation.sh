@@ -9,7 +9,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 venv="${VENV:-.venv}"
-export OPENDATA_VERDICTS_IN_PROCESS=1
 rm -rf mutants
 "$venv/bin/mutmut" run --max-children "${MUTATION_JOBS:-2}" "$@" || true
 "$venv/bin/mutmut" results --all true > mutants/results.txt 2>&1 || "$venv/bin/mutmut" results > mutants/results.txt 2>&1 || true

@@ -143,3 +143,15 @@ def test_patterns_match_as_python_re_does(
 ) -> None:
     report = _one_column(tmp_path, pattern, cells)
     assert [i.line for i in report.issues if i.code == "constraint-error"] == bad
+
+
+def test_a_data_file_replaced_by_random_bytes_is_a_major_change(tmp_path: Path) -> None:
+    import random
+
+    from opendata.versions.diff import diff_packages
+
+    package(tmp_path / "a")
+    package(tmp_path / "b")
+    (tmp_path / "b" / "data" / "t.csv").write_bytes(random.Random(7).randbytes(3000))
+    diff = diff_packages(tmp_path / "a", tmp_path / "b")
+    assert diff.bump == "major"
