@@ -177,3 +177,46 @@ def test_get_checks_the_zip_and_every_file_against_index_json(tmp_path: Path) ->
         with pytest.raises(Refused, match="sha256"):
             get(str(catalog), "hostile@1.0.0", tmp_path / f"out-{edit}")
         assert not (tmp_path / f"out-{edit}").exists()
+
+
+@pytest.mark.parametrize(
+    ("constraints", "violated"),
+    [
+        ({"exclusiveMinimum": 10**30}, ["exclusiveMinimum"]),
+        ({"exclusiveMaximum": 10**30}, ["exclusiveMaximum"]),
+        ({"minimum": 10**30, "maximum": 10**30}, []),
+        ({"enum": [str(10**30)]}, []),
+        ({"enum": [1, 2]}, ["enum"]),
+    ],
+)
+def test_integers_beyond_64_bits_meet_every_bound(
+    constraints: dict[str, Any], violated: list[str]
+) -> None:
+    # An internal seam (constraints._wide_violations): the exclusive bounds cannot pass the
+    # schema check without the v2 profile (see test_exclusive_bounds_reject_the_bound_itself).
+    from opendata.structural.constraints import _wide_violations
+
+    field = Field(name="v", type="integer", constraints=constraints)
+    assert [name for name, _ in _wide_violations(field, 10**30)] == violated
+
+
+def test_findings_name_their_rule(tmp_path: Path) -> None:
+    csv = f"year,exited,region\n2016,{10**30},east,extra\n"
+    schema = json.loads(json.dumps(SCHEMA))
+    schema["fields"][1]["constraints"] = {"enum": [1]}
+    report = validate_package(package(tmp_path, csv=csv, schema=schema))
+    assert sorted((i.code, i.rule) for i in report.issues) == [
+        ("constraint-error", "constraint:enum"),
+        ("extra-cell", "extra-cell"),
+    ]
+
+
+def test_extra_cells_carry_their_position_and_value(tmp_path: Path) -> None:
+    csv = "year,exited,region\n2016,1,east,x,y\n"
+    report = validate_package(package(tmp_path, csv=csv))
+    extra = [i for i in report.issues if i.code == "extra-cell"]
+    assert [(i.line, i.rule, i.details) for i in extra] == [
+        (2, "extra-cell", {"position": 4, "actual": "x"}),
+        (2, "extra-cell", {"position": 5, "actual": "y"}),
+    ]
+    assert "column 5" in extra[1].message
