@@ -220,3 +220,34 @@ def test_extra_cells_carry_their_position_and_value(tmp_path: Path) -> None:
         (2, "extra-cell", {"position": 5, "actual": "y"}),
     ]
     assert "column 5" in extra[1].message
+
+
+def test_a_blank_row_names_its_rule(tmp_path: Path) -> None:
+    report = validate_package(package(tmp_path, csv="year,exited,region\n2016,1,a\n,,\n"))
+    blank = [(i.line, i.rule) for i in report.issues if i.code == "blank-row"]
+    assert blank == [(3, "blank-row")]  # frictionless adds a primary-key error for it too
+
+
+@pytest.mark.parametrize(
+    ("constraints", "bad"),
+    [
+        ({"maximum": -(10**40)}, [2, 3]),
+        ({"minimum": 10**40}, [2, 3]),
+        ({"maximum": 10**40, "minimum": -(10**40)}, []),
+        ({"minimum": 6, "maximum": 10**40}, [2]),
+    ],
+)
+def test_bounds_beyond_64_bits_put_every_value_on_one_side(
+    tmp_path: Path, constraints: dict[str, Any], bad: list[int]
+) -> None:
+    report = _one_field(tmp_path, "integer", ["5", "7"], constraints=constraints)
+    assert _lines(report, "constraint-error") == bad
+
+
+def test_an_unreadable_bound_does_not_hide_the_next_one() -> None:
+    # An internal seam (constraints._bound_masks): the schema check refuses such a bound first.
+    from opendata.structural.constraints import _bound_masks
+
+    field = Field(name="v", type="integer", constraints={"minimum": "zero", "maximum": 1})
+    [(name, _, mask)] = _bound_masks(field, pa.array([0, 5], pa.int64()))
+    assert (name, mask.to_pylist()) == ("maximum", [False, True])
