@@ -122,7 +122,7 @@ def _two_resources_same_path(root: Path) -> list[str]:
 
 
 def _wide_header(root: Path) -> list[str]:
-    n = 20_000
+    n = 5_000
     header = ",".join(f"c{i}" for i in range(n))
     row = ",".join("1" for _ in range(n))
     schema = {"fields": [{"name": f"c{i}", "type": "integer"} for i in range(n)]}
@@ -130,7 +130,7 @@ def _wide_header(root: Path) -> list[str]:
 
 
 def _wide_header_no_schema_fields(root: Path) -> list[str]:
-    n = 20_000
+    n = 5_000
     header = ",".join(f"c{i}" for i in range(n))
     return ["validate", str(package(root / "p", csv=f"{header}\n", schema=SCHEMA))]
 
