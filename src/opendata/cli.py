@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Callable
 from functools import wraps
@@ -15,12 +16,21 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 
 def handle_errors(func: F) -> F:
-    """Turn OpendataError into a one-line message on stderr and its exit code; never a traceback."""
+    """The one boundary for "could not run": a line on stderr and exit 2, never a traceback.
+
+    `OpendataError` carries its own message and exit code. Whatever else escapes a command —
+    an OS error, a parser's, pyarrow's, or a malformed structure the code did not foresee — is
+    turned into one line naming the kind of failure and the file, with exit 2, so that CI never
+    reads a crash as "invalid" (exit 1). `OPENDATA_DEBUG=1` shows the traceback instead.
+    Ctrl-C and a closed output pipe are exit 2 as well: the command did not finish.
+    """
 
     @wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        from opendata.errors import OpendataError
+        from opendata.errors import OpendataError, from_unexpected
 
+        previous_hook = sys.unraisablehook
+        sys.unraisablehook = _quiet_unraisable
         try:
             return func(*args, **kwargs)
         except OpendataError as exc:
@@ -29,8 +39,35 @@ def handle_errors(func: F) -> F:
         except KeyboardInterrupt:
             click.echo("error: interrupted", err=True)
             sys.exit(2)
+        except BrokenPipeError:
+            _silence_stdout()
+            click.echo("error: the output was closed before the command finished", err=True)
+            sys.exit(2)
+        except (click.exceptions.Exit, click.ClickException, SystemExit):
+            raise
+        except (Exception, RecursionError, MemoryError) as exc:
+            if os.environ.get("OPENDATA_DEBUG"):
+                raise
+            err = from_unexpected(exc)
+            click.echo(f"error: {err.one_line}", err=True)
+            sys.exit(err.exit_code)
+        finally:
+            sys.unraisablehook = previous_hook
 
     return wrapper  # type: ignore[return-value]
+
+
+def _quiet_unraisable(unraisable: Any) -> None:
+    """Drop "Exception ignored in ..." reports (pyarrow prints them on binary garbage)."""
+
+
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null so that the final flush does not fail again."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):
+        pass
 
 
 def run() -> None:

@@ -249,7 +249,9 @@ _ALL = (
         "Check Error",
         "semantic",
         "A declared check is malformed or could not be evaluated (an unknown column or "
-        "resource, a bad expression); the check did not run.",
+        "resource, a bad expression); the check did not run. The structural layer uses it too, "
+        "for a `pattern` that needs Python's backtracking (lookaround, backreferences) and did "
+        "not decide every cell within its time budget: those cells are not checked.",
     ),
     # --- grounding (--sources) ---
     Code(

@@ -44,17 +44,18 @@ class Resource:
     @property
     def fields(self) -> list[Field]:
         """The schema's fields, in order."""
-        if not self.schema:
+        fields = (self.schema or {}).get("fields")
+        if not isinstance(fields, list):
             return []
         return [
             Field(
                 name=str(f.get("name")),
                 type=str(f.get("type", "string")),
                 format=str(f.get("format", "default")),
-                constraints=dict(f.get("constraints") or {}),
+                constraints=c if isinstance(c := f.get("constraints"), dict) else {},
                 descriptor=f,
             )
-            for f in self.schema.get("fields", [])
+            for f in fields
             if isinstance(f, dict)
         ]
 
@@ -62,13 +63,19 @@ class Resource:
     def primary_key(self) -> list[str]:
         """The primary key as a list of field names (empty if none)."""
         pk = (self.schema or {}).get("primaryKey") or []
-        return [pk] if isinstance(pk, str) else list(pk)
+        if isinstance(pk, str):
+            return [pk]
+        return [n for n in pk if isinstance(n, str)] if isinstance(pk, list) else []
 
     @property
     def foreign_keys(self) -> list[dict[str, Any]]:
         """The schema's foreign keys, with `fields` and `reference.fields` as lists."""
         out = []
-        for fk in (self.schema or {}).get("foreignKeys") or []:
+        fks = (self.schema or {}).get("foreignKeys") or []
+        # A malformed key is the Table Schema check's to report; here it is only skipped.
+        for fk in fks if isinstance(fks, list) else []:
+            if not isinstance(fk, dict) or not isinstance(fk.get("reference") or {}, dict):
+                continue
             fields = fk.get("fields")
             ref = dict(fk.get("reference") or {})
             rfields = ref.get("fields")
@@ -127,10 +134,20 @@ class Package:
         return any(r.name == name for r in self.resources)
 
 
-def read_json(path: Path, *, what: str) -> Any:
-    """Parse a JSON file, turning every failure into a one-line CouldNotRun."""
+# A descriptor, schema, checks file or catalog index is metadata: bounded in size and nesting,
+# so a hostile one cannot take the memory, the stack or (a FIFO, a device) the process itself.
+MAX_JSON_BYTES = 32 << 20
+MAX_JSON_DEPTH = 64
+
+
+def read_bounded(path: Path, *, what: str, limit: int = MAX_JSON_BYTES) -> bytes:
+    """The bytes of a regular file of at most LIMIT bytes; anything else is a one-line CouldNotRun."""
+    import os
+    import stat
+
     try:
-        raw = path.read_bytes()
+        # O_NONBLOCK: opening a FIFO for reading must not wait for a writer that never comes.
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
     except FileNotFoundError:
         raise CouldNotRun(f"{what} not found", path=str(path), hint="check the path") from None
     except IsADirectoryError:
@@ -138,19 +155,82 @@ def read_json(path: Path, *, what: str) -> Any:
     except OSError as exc:
         raise CouldNotRun(f"cannot read {what}: {exc.strerror}", path=str(path)) from None
     try:
+        info = os.fstat(fd)
+        if stat.S_ISDIR(info.st_mode):
+            raise CouldNotRun(f"{what} is a directory, not a file", path=str(path))
+        if not stat.S_ISREG(info.st_mode):
+            raise CouldNotRun(
+                f"{what} is not a regular file (a pipe, socket or device)",
+                path=str(path),
+                hint="give a regular file",
+            )
+        if info.st_size > limit:
+            raise CouldNotRun(
+                f"{what} is {info.st_size} bytes, more than the {limit} allowed",
+                path=str(path),
+                hint="metadata this large is a mistake; keep data in data files",
+            )
+        with os.fdopen(fd, "rb", closefd=True) as fh:
+            fd = -1
+            raw = fh.read(limit + 1)
+    except OSError as exc:
+        raise CouldNotRun(f"cannot read {what}: {exc.strerror}", path=str(path)) from None
+    finally:
+        if fd >= 0:
+            os.close(fd)
+    if len(raw) > limit:
+        raise CouldNotRun(f"{what} is larger than the {limit} bytes allowed", path=str(path))
+    return raw
+
+
+def parse_json(raw: bytes, *, what: str, where: str) -> Any:
+    """Parse JSON bytes (UTF-8, optional BOM) of bounded nesting; every failure is a CouldNotRun."""
+    try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise CouldNotRun(
-            f"{what} is not UTF-8 (byte {exc.start})", path=str(path), hint="save it as UTF-8"
+            f"{what} is not UTF-8 (byte {exc.start})", path=where, hint="save it as UTF-8"
         ) from None
+    if _nesting(text) > MAX_JSON_DEPTH:
+        raise CouldNotRun(
+            f"{what} is nested more than {MAX_JSON_DEPTH} levels deep",
+            path=where,
+            hint="flatten the structure",
+        )
     try:
-        return json.loads(text)
+        return json.loads(text, parse_constant=_no_constant)
     except json.JSONDecodeError as exc:
         raise CouldNotRun(
             f"{what} is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}",
-            path=str(path),
+            path=where,
             hint="fix the JSON syntax",
         ) from None
+    except (RecursionError, ValueError) as exc:
+        raise CouldNotRun(f"{what} is not valid JSON: {exc}", path=where) from None
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
+
+
+def _nesting(text: str) -> int:
+    """The deepest nesting of brackets and braces outside strings (an upper bound, cheaply)."""
+    import re
+
+    depth = deepest = 0
+    for m in re.finditer(r'"(?:[^"\\]|\\.)*"|[\[{]|[\]}]', text):
+        token = m.group()
+        if token in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif token in "]}":
+            depth -= 1
+    return deepest
+
+
+def read_json(path: Path, *, what: str) -> Any:
+    """Parse a JSON file, turning every failure into a one-line CouldNotRun."""
+    return parse_json(read_bounded(path, what=what), what=what, where=str(path))
 
 
 def safe_local_path(basepath: Path, relpath: Any, *, what: str, descriptor: Path) -> Path:
@@ -186,7 +266,56 @@ def safe_local_path(basepath: Path, relpath: Any, *, what: str, descriptor: Path
     return full
 
 
+def shape_problem(value: Any, shape: str) -> str | None:
+    """Where and how VALUE departs from `shapes/<shape>.json` (a JSON Schema), or None."""
+    import jsonschema
+
+    validator = jsonschema.Draft202012Validator(_shape(shape))
+    error = jsonschema.exceptions.best_match(validator.iter_errors(value))
+    if error is None:
+        return None
+    at = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in error.absolute_path)
+    message = error.message if len(error.message) < 200 else error.message[:199] + "…"
+    return f"at {at or 'the top'}: {message}"
+
+
+def check_shape(value: Any, shape: str, *, what: str, where: str) -> None:
+    """Refuse VALUE unless it has the shape `shapes/<shape>.json` (a JSON Schema) describes."""
+    problem = shape_problem(value, shape)
+    if problem is not None:
+        raise CouldNotRun(
+            f"{what} has the wrong shape {problem}",
+            path=where,
+            hint=f"see the shape opendata expects in opendata/shapes/{shape}.json",
+        )
+
+
+_SHAPES: dict[str, Any] = {}
+
+
+def _shape(name: str) -> Any:
+    """A JSON Schema from opendata/shapes/, loaded once."""
+    if name not in _SHAPES:
+        path = Path(__file__).parent / "shapes" / f"{name}.json"
+        _SHAPES[name] = json.loads(path.read_text(encoding="utf-8"))
+    return _SHAPES[name]
+
+
 def _load_ref(
+    value: Any, basepath: Path, descriptor: Path, *, what: str, kind: type, shape: str | None
+) -> tuple[Any, str | None]:
+    """A descriptor value that is either inline or a relative path to a JSON file, of SHAPE.
+
+    A Table Schema's shape (SHAPE None here) is judged later, by the structural layer, as a
+    finding: a malformed schema makes its table invalid, like any other schema error.
+    """
+    loaded, rel = _load_raw_ref(value, basepath, descriptor, what=what, kind=kind)
+    if loaded is not None and shape is not None:
+        check_shape(loaded, shape, what=what, where=rel or str(descriptor))
+    return loaded, rel
+
+
+def _load_raw_ref(
     value: Any, basepath: Path, descriptor: Path, *, what: str, kind: type
 ) -> tuple[Any, str | None]:
     """A descriptor value that is either inline or a relative path to a JSON file."""
@@ -223,10 +352,10 @@ def _load_resource(raw: Any, index: int, basepath: Path, path: Path) -> Resource
     elif "data" not in raw:
         raise CouldNotRun(f"{what} has neither path nor data", path=str(path))
     schema, schema_path = _load_ref(
-        raw.get("schema"), basepath, path, what=f"schema of {what}", kind=dict
+        raw.get("schema"), basepath, path, what=f"schema of {what}", kind=dict, shape=None
     )
     checks, checks_path = _load_ref(
-        raw.get("checks"), basepath, path, what=f"checks of {what}", kind=list
+        raw.get("checks"), basepath, path, what=f"checks of {what}", kind=list, shape="checks"
     )
     return Resource(
         name=name,
@@ -253,6 +382,7 @@ def load_package(source: str | Path) -> Package:
         raise CouldNotRun(
             "descriptor has no resources list", path=str(path), hint='add "resources": [...]'
         )
+    check_shape(descriptor, "descriptor", what="descriptor", where=str(path))
     basepath = path.parent.resolve()
     resources: list[Resource] = []
     for index, raw in enumerate(resources_raw):
@@ -261,7 +391,7 @@ def load_package(source: str | Path) -> Package:
             raise CouldNotRun(f"resource name {resource.name!r} is used twice", path=str(path))
         resources.append(resource)
     pchecks, pchecks_path = _load_ref(
-        descriptor.get("checks"), basepath, path, what="package checks", kind=list
+        descriptor.get("checks"), basepath, path, what="package checks", kind=list, shape="checks"
     )
     return Package(
         descriptor_path=path,

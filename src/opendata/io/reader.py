@@ -91,7 +91,8 @@ class CsvReader:
         reader = csv.reader(io.StringIO(text, newline=""), **self.csv_kwargs())
         first = next(reader, [])
         if self.has_header:
-            self.labels = list(first)
+            # frictionless strips each label (helpers.stringify_label): " year " is "year".
+            self.labels = [label.strip() for label in first]
             self.header_lines = reader.line_num if first else 0
         else:
             self.labels = [f"field{i + 1}" for i in range(len(first))]

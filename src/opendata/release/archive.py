@@ -10,6 +10,7 @@ import stat
 import tempfile
 import zipfile
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -32,11 +33,54 @@ def write_atomic(path: Path, data: bytes) -> None:
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
         os.chmod(tmp, 0o644)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+# Step boundaries of build and publish, named so that a test can kill the process (SIGKILL) at
+# each one and check that readers see the old state or the new one, and that a rerun succeeds.
+KILL_AT_ENV = "OPENDATA_KILL_AT"
+LOCK_NAME = ".opendata.lock"
+
+
+def step(name: str) -> None:
+    """A step boundary: the process is killed here when OPENDATA_KILL_AT names it (tests only)."""
+    if os.environ.get(KILL_AT_ENV) == name:
+        import signal
+
+        os.kill(os.getpid(), signal.SIGKILL)
+
+
+@contextmanager
+def locked(folder: Path) -> Iterator[None]:
+    """Hold an exclusive lock on FOLDER (its `.opendata.lock` file) for the block.
+
+    Recovery removes what a crashed run left; the lock makes sure it is not a live run's.
+    The lock file stays: removing it would let two runs lock two different files.
+    """
+    import fcntl
+
+    fd = os.open(folder / LOCK_NAME, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)
+
+
+def remove_tree(path: Path) -> None:
+    """Remove a file or folder (a crashed run's debris), ignoring one that is already gone."""
+    import shutil
+
+    if path.is_dir() and not path.is_symlink():
+        shutil.rmtree(path, ignore_errors=True)
+    else:
+        path.unlink(missing_ok=True)
 
 
 def walk_files(root: Path) -> Iterator[tuple[str, Path]]:

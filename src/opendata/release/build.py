@@ -14,7 +14,16 @@ from typing import TYPE_CHECKING, Any
 
 from opendata.errors import CouldNotRun, Refused
 from opendata.io.digest import sha256_hex
-from opendata.release.archive import json_bytes, walk_files, write_sums, write_zip
+from opendata.release.archive import (
+    LOCK_NAME,
+    json_bytes,
+    locked,
+    remove_tree,
+    step,
+    walk_files,
+    write_sums,
+    write_zip,
+)
 from opendata.release.changelog import changelog_section, find_changelog
 from opendata.versions.semver import parse_version
 
@@ -41,8 +50,11 @@ def _created(basepath: Path, notes: list[str]) -> str:
     epoch: int | None = None
     env = os.environ.get("SOURCE_DATE_EPOCH")
     if env:
-        if not env.isdigit():
-            raise CouldNotRun(f"SOURCE_DATE_EPOCH={env!r} is not a whole number of seconds")
+        if not re.fullmatch(r"[0-9]{1,12}", env):
+            raise CouldNotRun(
+                f"SOURCE_DATE_EPOCH={env[:40]!r} is not a whole number of seconds since 1970",
+                hint="set it to e.g. $(git log -1 --format=%ct)",
+            )
         epoch = int(env)
     else:
         try:
@@ -60,7 +72,13 @@ def _created(basepath: Path, notes: list[str]) -> str:
         notes.append(
             "no SOURCE_DATE_EPOCH and no git commit: 'created' set to 1980-01-01T00:00:00Z"
         )
-    return datetime.fromtimestamp(epoch, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    try:
+        return datetime.fromtimestamp(epoch, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    except (OverflowError, OSError, ValueError):
+        raise CouldNotRun(
+            f"SOURCE_DATE_EPOCH={epoch} is beyond the dates this platform can represent",
+            hint="use a time before the year 10000",
+        ) from None
 
 
 def _write_parquet(pkg: Package, stage: Path) -> None:
@@ -149,7 +167,7 @@ def _stage_package(pkg: Package, stage: Path, version: str, created: str) -> dic
     return descriptor
 
 
-def _check_buildable(pkg: Package, out: Path) -> str:
+def _check_buildable(pkg: Package, out: Path, notes: list[str]) -> str:
     """The release's folder name `<name>-<version>`; refuse a bad version or name, or a rebuild."""
     version = pkg.version
     where = str(pkg.descriptor_path)
@@ -162,20 +180,51 @@ def _check_buildable(pkg: Package, out: Path) -> str:
             path=where,
         )
     stem = f"{pkg.name}-{version}"
-    for existing in (out / stem, out / f"{stem}.zip"):
-        if existing.exists():
-            raise Refused(
-                f"release {stem} already exists",
-                path=str(existing),
-                hint="bump the version; releases are immutable",
-            )
+    if out.exists() and not out.is_dir():
+        raise CouldNotRun(
+            "--out names a file, not a folder", path=str(out), hint="choose a folder for --out"
+        )
+    # The folder is what makes a release exist (it is renamed into place last); a zip alone is
+    # the debris of a build killed between its two renames, and the next build replaces it.
+    if out.is_dir():
+        with locked(out):
+            _recover(out, stem, notes)
+    if (out / stem).exists():
+        raise Refused(
+            f"release {stem} already exists",
+            path=str(out / stem),
+            hint="bump the version; releases are immutable",
+        )
     return stem
+
+
+def _recover(out: Path, stem: str, notes: list[str]) -> None:
+    """Remove what a crashed build of STEM left in OUT: staging folders and a zip without folder."""
+    for debris in sorted(out.glob(f".{stem}.*")):
+        if debris.name != LOCK_NAME:
+            remove_tree(debris)
+    zip_path = out / f"{stem}.zip"
+    if zip_path.exists() and not (out / stem).exists():
+        remove_tree(zip_path)
+        notes.append(f"removed {zip_path.name}, left without its folder by an interrupted build")
 
 
 def _changelog_section(pkg: Package, version: str, notes: list[str]) -> str:
     """The version's CHANGELOG.md section, or a stub (with a note) when there is none."""
     log = find_changelog(pkg.basepath)
-    section = changelog_section(log.read_text(encoding="utf-8"), version) if log else None
+    text = None
+    if log is not None:
+        try:
+            text = log.read_bytes().decode("utf-8-sig")
+        except UnicodeDecodeError as exc:
+            raise CouldNotRun(
+                f"CHANGELOG.md is not UTF-8 (byte {exc.start})",
+                path=str(log),
+                hint="save it as UTF-8",
+            ) from None
+        except OSError as exc:
+            raise CouldNotRun(f"cannot read CHANGELOG.md: {exc.strerror}", path=str(log)) from None
+    section = changelog_section(text, version) if text is not None else None
     if section is None:
         notes.append(f"no '## [{version}]' section in CHANGELOG.md; the release has a stub")
         section = f"## [{version}]\n\nNo changelog entry.\n"
@@ -194,14 +243,13 @@ def build(
     `progress` is told of the tables read while validating the package (bytes per table).
     """
     from opendata.package import load_package
-    from opendata.semantic.export import write_schemas
 
     notes = notes if notes is not None else []
     pkg = load_package(package_path)
     version = pkg.version
     out = Path(out)
-    stem = _check_buildable(pkg, out)
-    final, final_zip = out / stem, out / f"{stem}.zip"
+    stem = _check_buildable(pkg, out, notes)
+    final = out / stem
     report = validation_report(pkg.descriptor_path, progress)
     if not report["valid"]:
         raise Refused(
@@ -211,12 +259,41 @@ def build(
         )
     created = _created(pkg.basepath, notes)
     section = _changelog_section(pkg, str(version), notes)
-    out.mkdir(parents=True, exist_ok=True)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise CouldNotRun(f"cannot create --out: {exc.strerror}", path=str(out)) from None
+    with locked(out):
+        if final.exists():
+            raise Refused(f"release {stem} appeared while building", path=str(final))
+        _recover(out, stem, notes)
+        step("build:staging")
+        _build_into(pkg, out, stem, str(version), created, section, report)
+    return final
+
+
+def _build_into(
+    pkg: Package,
+    out: Path,
+    stem: str,
+    version: str,
+    created: str,
+    section: str,
+    report: dict[str, Any],
+) -> None:
+    """Stage the release in a hidden folder of OUT, then make it visible: zip first, folder last.
+
+    The folder's rename is the one step that publishes the build; a crash before it leaves
+    only hidden staging or a lone zip, which the next build removes (`_recover`).
+    """
+    from opendata.semantic.export import write_schemas
+
+    final, final_zip = out / stem, out / f"{stem}.zip"
     tmp = Path(tempfile.mkdtemp(prefix=f".{stem}.", dir=out))
     try:
         stage = tmp / stem
         stage.mkdir()
-        descriptor = _stage_package(pkg, stage, str(version), created)
+        descriptor = _stage_package(pkg, stage, version, created)
         _stage_readme(pkg, stage, descriptor)
         _write_parquet(pkg, stage)
         write_schemas(pkg, stage / "pandera")  # each table's checks, for pandera users
@@ -229,10 +306,21 @@ def build(
         for _, p in walk_files(stage):
             os.chmod(p, 0o644)
         write_zip(stage, tmp / final_zip.name)
-        if final.exists() or final_zip.exists():
-            raise Refused(f"release {stem} appeared while building", path=str(final))
+        _fsync_tree(tmp)
+        step("build:staged")
         os.replace(tmp / final_zip.name, final_zip)
+        step("build:zip-renamed")
         os.replace(stage, final)
+        step("build:folder-renamed")
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
-    return final
+
+
+def _fsync_tree(root: Path) -> None:
+    """Flush every staged file to disk, so that a rename never publishes unwritten bytes."""
+    for _, path in walk_files(root):
+        fd = os.open(path, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)

@@ -13,6 +13,9 @@ from opendata.io.digest import sha256_hex
 from opendata.release.archive import (
     check_zip_matches,
     json_bytes,
+    locked,
+    remove_tree,
+    step,
     verify_release,
     walk_files,
     write_atomic,
@@ -31,11 +34,10 @@ def _read_index(catalog: Path) -> dict[str, Any]:
     path = catalog / "index.json"
     if not path.exists():
         return {"format": CATALOG_FORMAT, "packages": {}}
-    from opendata.package import read_json
+    from opendata.package import check_shape, read_json
 
     index = read_json(path, what="catalog index")
-    if not isinstance(index, dict) or not isinstance(index.get("packages"), dict):
-        raise CouldNotRun("catalog index.json has no 'packages' object", path=str(path))
+    check_shape(index, "catalog-index", what="catalog index.json", where=str(path))
     return index
 
 
@@ -101,7 +103,6 @@ def _front_page_fields(descriptor: dict[str, Any]) -> dict[str, Any]:
 def publish(release: str | Path, catalog: str | Path) -> Path:
     """Add a built release to a catalog folder; versions are immutable. Returns its folder."""
     from opendata.package import load_package
-    from opendata.render.catalog import index_page, version_page
 
     folder, zip_path = _release_parts(release)
     sums = verify_release(folder)
@@ -114,11 +115,46 @@ def publish(release: str | Path, catalog: str | Path) -> Path:
         )
     check_zip_matches(zip_path, stem, sums)
     catalog = Path(catalog)
+    if catalog.exists() and not catalog.is_dir():
+        raise CouldNotRun("the catalog is a file, not a folder", path=str(catalog))
+    _read_index(catalog)  # a malformed index refuses the publish before anything is written
     catalog.mkdir(parents=True, exist_ok=True)
-    index = _read_index(catalog)
+    with locked(catalog):
+        return _publish_locked(pkg, folder, zip_path, catalog, name, version)
+
+
+def _recover(catalog: Path, name: str, index: dict[str, Any]) -> None:
+    """Remove what a crashed publish of NAME left: staging folders, and version folders that
+    index.json does not list (index.json is the single source of truth of what is published)."""
+    for debris in [*catalog.glob(".index.json.*"), *catalog.glob(".index.html.*")]:
+        remove_tree(debris)  # a temporary sibling of write_atomic, killed before its rename
+    folder = catalog / name
+    if not folder.is_dir():
+        return
     entry = index["packages"].get(name) or {"versions": {}}
+    for child in sorted(folder.iterdir()):
+        if child.name.startswith("."):
+            remove_tree(child)
+        elif child.is_dir() and parse_version(child.name) and child.name not in entry["versions"]:
+            remove_tree(child)
+
+
+def _publish_locked(
+    pkg: Package, folder: Path, zip_path: Path, catalog: Path, name: str, version: str
+) -> Path:
+    """Publish under the catalog's lock: stage, rename the version folder, rewrite index.json.
+
+    Readers follow index.json only, so its atomic rewrite is the step that publishes; a version
+    folder renamed into place before a crash is unlisted, and the next publish replaces it.
+    """
+    from opendata.render.catalog import index_page, version_page
+
+    index = _read_index(catalog)
+    _recover(catalog, name, index)
+    entry = index["packages"].get(name) or {"versions": {}}
+    stem = f"{name}-{version}"
     final = catalog / name / version
-    if version in entry["versions"] or final.exists():
+    if version in entry["versions"]:
         raise Refused(
             f"{name} {version} is already published",
             path=str(final),
@@ -126,6 +162,7 @@ def publish(release: str | Path, catalog: str | Path) -> Path:
         )
     previous, diff = _previous_diff(catalog, name, version, entry["versions"], folder)
     (catalog / name).mkdir(exist_ok=True)
+    step("publish:staging")
     tmp = Path(tempfile.mkdtemp(prefix=f".{version}.", dir=catalog / name))
     try:
         stage = tmp / version
@@ -134,7 +171,9 @@ def publish(release: str | Path, catalog: str | Path) -> Path:
         page = version_page(stage, stem, list(walk_files(stage)), previous, diff)
         (stage / "index.html").write_bytes(page)
         files = [_file_entry(stage, p) for _, p in walk_files(stage) if p.name != "index.html"]
+        step("publish:staged")
         os.replace(stage, final)
+        step("publish:folder-renamed")
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     entry["versions"][version] = _version_entry(pkg, f"{name}/{version}/", zip_path.name, files)
@@ -147,5 +186,6 @@ def publish(release: str | Path, catalog: str | Path) -> Path:
     index["packages"][name] = entry
     index["packages"] = dict(sorted(index["packages"].items()))
     write_atomic(catalog / "index.json", json_bytes(index))
+    step("publish:index-written")
     write_atomic(catalog / "index.html", index_page(index))
     return final

@@ -131,7 +131,13 @@ def _changelog_problems(new: Package, top: Path) -> list[str]:
     log = find_changelog(new.basepath)
     if log is None:
         return [f"CHANGELOG.md not found; add one with a '## [{new.version}]' section"]
-    if changelog_section(log.read_text(encoding="utf-8"), new.version) is None:
+    try:
+        text = log.read_bytes().decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise CouldNotRun(
+            f"CHANGELOG.md is not UTF-8 (byte {exc.start})", path=str(log), hint="save it as UTF-8"
+        ) from None
+    if changelog_section(text, new.version) is None:
         return [
             f"{os.path.relpath(log, top)}: no '## [{new.version}]' section"
             f" (add one describing the changes)"

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 import shutil
 import tempfile
@@ -23,6 +22,21 @@ if TYPE_CHECKING:
     import pandas as pd
 
 _CHUNK = 1 << 20
+# A download must finish within a total deadline as well as answer each read within a timeout:
+# a server that trickles a byte a second never trips the read timeout.
+DEADLINE_ENV = "OPENDATA_GET_DEADLINE"
+DEFAULT_DEADLINE = 600.0
+READ_TIMEOUT = 30.0
+
+
+def _deadline() -> float:
+    """Seconds a whole `get` may spend downloading (OPENDATA_GET_DEADLINE, default 600)."""
+    raw = os.environ.get(DEADLINE_ENV)
+    try:
+        value = float(raw) if raw else DEFAULT_DEADLINE
+    except ValueError:
+        raise CouldNotRun(f"{DEADLINE_ENV}={raw!r} is not a number of seconds") from None
+    return value if value > 0 else DEFAULT_DEADLINE
 
 
 def _is_url(catalog: str) -> bool:
@@ -36,28 +50,40 @@ def _fetch(
     dest: Path,
     *,
     limit: int | None = None,
+    until: float | None = None,
     on_bytes: Callable[[int], None] | None = None,
 ) -> tuple[int, str]:
-    """Copy catalog file REL to DEST; return (bytes, sha256). Stops reading past LIMIT bytes.
+    """Copy catalog file REL to DEST; return (bytes, sha256). Stops reading past LIMIT bytes,
+    and at the monotonic time UNTIL (the download's deadline).
 
     `on_bytes` is told the size of each piece copied (for a progress bar).
     """
+    import time
     import urllib.error
     import urllib.parse
     import urllib.request
 
-    if not safe_member(rel):
+    if not isinstance(rel, str) or not safe_member(rel):
         raise Refused(f"catalog names an unsafe path {rel!r}", path=catalog)
+    until = until if until is not None else time.monotonic() + _deadline()
     h = hashlib.sha256()
     size = 0
     try:
         if _is_url(catalog):
             url = urllib.parse.urljoin(catalog.rstrip("/") + "/", urllib.parse.quote(rel))
-            src: Any = urllib.request.urlopen(url, timeout=60)
+            wait = max(0.1, min(READ_TIMEOUT, until - time.monotonic()))
+            src: Any = urllib.request.urlopen(url, timeout=wait)
         else:
-            src = (Path(catalog) / rel).open("rb")
+            src = _open_regular(Path(catalog) / rel)
         with src, dest.open("wb") as out:
-            while chunk := src.read(_CHUNK):
+            # read1: whatever has arrived, so that the deadline is looked at while bytes trickle.
+            while chunk := src.read1(_CHUNK):
+                if time.monotonic() > until:
+                    raise CouldNotRun(
+                        f"downloading {rel} did not finish within its deadline",
+                        path=catalog,
+                        hint=f"try again, or raise {DEADLINE_ENV} (seconds)",
+                    )
                 size += len(chunk)
                 if limit is not None and size > limit:
                     raise Refused(f"{rel} is larger than the catalog says", path=catalog)
@@ -76,15 +102,25 @@ def _fetch(
     return size, h.hexdigest()
 
 
-def _fetch_index(catalog: str, tmp: Path) -> dict[str, Any]:
+def _open_regular(path: Path) -> Any:
+    """A catalog file opened for reading; a pipe or device is refused rather than waited on."""
+    import stat
+
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
+        os.close(fd)
+        raise CouldNotRun(f"{path.name} in the catalog is not a regular file", path=str(path))
+    os.set_blocking(fd, True)
+    return os.fdopen(fd, "rb")
+
+
+def _fetch_index(catalog: str, tmp: Path, until: float) -> dict[str, Any]:
     """The catalog's index.json."""
-    _fetch(catalog, "index.json", tmp / "index.json")
-    try:
-        index = json.loads((tmp / "index.json").read_text(encoding="utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise CouldNotRun(f"catalog index.json is not valid JSON: {exc}", path=catalog) from None
-    if not isinstance(index, dict) or not isinstance(index.get("packages"), dict):
-        raise CouldNotRun("catalog index.json has no 'packages' object", path=catalog)
+    from opendata.package import MAX_JSON_BYTES, check_shape, read_json
+
+    _fetch(catalog, "index.json", tmp / "index.json", limit=MAX_JSON_BYTES, until=until)
+    index = read_json(tmp / "index.json", what="catalog index.json")
+    check_shape(index, "catalog-index", what="catalog index.json", where=catalog)
     return index
 
 
@@ -105,7 +141,12 @@ def _pick_version(catalog: str, index: dict[str, Any], name: str, want: str) -> 
 
 
 def _unpack_verified(
-    catalog: str, meta: dict[str, Any], stem: str, tmp: Path, progress: Progress | None = None
+    catalog: str,
+    meta: dict[str, Any],
+    stem: str,
+    tmp: Path,
+    until: float,
+    progress: Progress | None = None,
 ) -> Path:
     """Download the release zip META names, check it against index.json, unpack it; its folder."""
     zmeta = meta["zip"]
@@ -114,6 +155,7 @@ def _unpack_verified(
         zmeta["path"],
         tmp / "release.zip",
         limit=int(zmeta["bytes"]),
+        until=until,
         on_bytes=start(progress, f"fetching {stem}.zip", int(zmeta["bytes"])),
     )
     if size != zmeta["bytes"] or digest != zmeta["sha256"]:
@@ -153,14 +195,17 @@ def get(
     to.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=".opendata-get-", dir=to))
     try:
-        index = _fetch_index(catalog, tmp)
+        import time
+
+        until = time.monotonic() + _deadline()
+        index = _fetch_index(catalog, tmp, until)
         version = _pick_version(catalog, index, name, want)
         stem = f"{name}-{version}"
         final = to / stem
         if final.exists():
             raise Refused(f"{final} already exists", path=str(final), hint="remove it or use --to")
         meta = index["packages"][name]["versions"][version]
-        folder = _unpack_verified(catalog, meta, stem, tmp, progress)
+        folder = _unpack_verified(catalog, meta, stem, tmp, until, progress)
         report = validation_report(folder / "datapackage.json", progress)
         if not report["valid"]:
             raise Refused(

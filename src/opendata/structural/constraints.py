@@ -7,7 +7,8 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 from opendata.structural.cells import Parsed, parse_column
 from opendata.structural.findings import Findings, values_at
-from opendata.structural.parsers import python_value
+from opendata.structural.parsers import python_value, scalar_parser
+from opendata.structural.patterns import BUDGET_SECONDS, pattern_violations
 
 if TYPE_CHECKING:
     import numpy as np
@@ -28,7 +29,7 @@ def _indices(mask: pa.Array) -> np.ndarray:
 
 
 def _constraint_masks(
-    f: Field, values: pa.Array, text: pa.Array
+    f: Field, values: pa.Array, text: pa.Array, undecided: list[int] | None = None
 ) -> list[tuple[str, Any, pa.Array]]:
     """(constraint, its value, mask of violating cells) for every constraint except required and unique."""
     import pyarrow as pa
@@ -39,7 +40,7 @@ def _constraint_masks(
         words = values.dictionary
         return [
             (name, bound, pc.take(mask, values.indices))
-            for name, bound, mask in _constraint_masks(f, words, words)
+            for name, bound, mask in _constraint_masks(f, words, words, undecided)
             if pc.any(mask).as_py()
         ]
     out = _bound_masks(f, values)
@@ -64,7 +65,10 @@ def _constraint_masks(
                 ("maxLength", c["maxLength"], pc.greater(pc.utf8_length(strings), c["maxLength"]))
             )
     if "pattern" in c and pa.types.is_string(values.type):
-        out.append(("pattern", c["pattern"], _pattern_violations(values, str(c["pattern"]))))
+        result = pattern_violations(values, str(c["pattern"]))
+        if result.timed_out and undecided is not None:
+            undecided.append(result.undecided)
+        out.append(("pattern", c["pattern"], result.violations))
     if "enum" in c and isinstance(c["enum"], list):
         members = [python_value(f, v) for v in c["enum"]]
         try:
@@ -95,6 +99,10 @@ def _bound_masks(f: Field, values: pa.Array) -> list[tuple[str, Any, pa.Array]]:
                 continue
             try:
                 ok = op(values, pa.scalar(bound, values.type))
+            except OverflowError:
+                # A bound beyond 64 bits: every 64-bit value is on the same side of it.
+                below = isinstance(bound, int) and bound > 0
+                ok = pc.is_valid(values) if below == (name.endswith("aximum")) else _none(values)
             except (pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError):
                 continue
             out.append(
@@ -103,20 +111,53 @@ def _bound_masks(f: Field, values: pa.Array) -> list[tuple[str, Any, pa.Array]]:
     return out
 
 
-def _pattern_violations(values: pa.Array, pattern: str) -> pa.Array:
-    """Cells not matching the pattern from start to end (Python `re` semantics for odd patterns)."""
-    import re
-
+def _none(values: pa.Array) -> pa.Array:
+    """A mask of false, one per value."""
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    try:
-        return pc.invert(pc.match_substring_regex(values, f"^(?:{pattern})$"))
-    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
-        compiled = re.compile(f"^{pattern}$")
-        uniques = pc.unique(values)
-        bad = pa.array([v is not None and not compiled.match(v) for v in uniques.to_pylist()])
-        return pc.fill_null(pc.take(bad, pc.index_in(values, value_set=uniques)), False)
+    return pc.and_(pc.is_valid(values), pa.scalar(False))
+
+
+def _wide_integers(f: Field, parsed: Parsed, text: pa.Array) -> tuple[list[int], list[int]]:
+    """Positions and values of integer cells beyond 64 bits (null in the typed column)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if f.type != "integer" or not pa.types.is_string(text.type):
+        return [], []
+    lost = pc.and_(
+        pc.and_(pc.is_null(parsed.values), pc.invert(pc.fill_null(parsed.missing, True))),
+        pc.invert(pc.fill_null(parsed.invalid, True)),
+    )
+    positions = _indices(lost)
+    if not len(positions):
+        return [], []
+    parse = scalar_parser(f)
+    cells = values_at(text, positions)
+    numbers = [parse(cell) for cell in cells]
+    kept = [(int(p), n) for p, n in zip(positions, numbers, strict=True) if isinstance(n, int)]
+    return [p for p, _ in kept], [n for _, n in kept]
+
+
+def _wide_violations(f: Field, value: int) -> list[tuple[str, Any]]:
+    """The constraints an integer beyond 64 bits violates, decided in Python as frictionless does."""
+    import operator
+
+    c = f.constraints
+    out: list[tuple[str, Any]] = []
+    for name, op in (
+        ("minimum", operator.ge),
+        ("maximum", operator.le),
+        ("exclusiveMinimum", operator.gt),
+        ("exclusiveMaximum", operator.lt),
+    ):
+        bound = python_value(f, c[name]) if c.get(name) is not None else None
+        if isinstance(bound, int | float) and not isinstance(bound, bool) and not op(value, bound):
+            out.append((name, c[name]))
+    if isinstance(c.get("enum"), list) and value not in [python_value(f, v) for v in c["enum"]]:
+        out.append(("enum", c["enum"]))
+    return out
 
 
 def _report_cells(
@@ -244,7 +285,26 @@ def _check_constraints(found: Findings, batch: Batch, column: _Column, not_blank
     import pyarrow.compute as pc
 
     f, col, parsed = column.field, column.text, column.parsed
-    for name, bound, mask in _constraint_masks(f, parsed.values, col):
+    import numpy as np
+
+    positions, numbers = _wide_integers(f, parsed, col)
+    for position, number in zip(positions, numbers, strict=True):
+        for name, bound in _wide_violations(f, number):
+            _report_cells(
+                found,
+                batch,
+                f,
+                [position],
+                values_at(col, np.array([position])),
+                "constraint-error",
+                f"constraint:{name}",
+                lambda v, name=name, bound=bound: (
+                    f"{v!r} violates {name} {bound!r}",
+                    {"constraint": name, "expected": bound, "actual": v},
+                ),
+            )
+    undecided: list[int] = []
+    for name, bound, mask in _constraint_masks(f, parsed.values, col, undecided):
         mask = pc.and_(pc.and_(pc.fill_null(mask, False), pc.is_valid(parsed.values)), not_blank)
         hits = _indices(mask)
         _report_cells(
@@ -259,6 +319,15 @@ def _check_constraints(found: Findings, batch: Batch, column: _Column, not_blank
                 f"{v!r} violates {name} {bound!r}",
                 {"constraint": name, "expected": bound, "actual": v},
             ),
+        )
+    if undecided:
+        found.add(
+            "check-error",
+            f"pattern {f.constraints.get('pattern')!r} of field {f.name!r} took more than "
+            f"{BUDGET_SECONDS:g} s; {sum(undecided)} distinct value(s) were not checked",
+            field=f.name,
+            rule="constraint:pattern",
+            details={"constraint": "pattern", "undecided": sum(undecided)},
         )
 
 

@@ -217,7 +217,7 @@ def _json_like_parser(ftype: str, d: dict[str, Any]) -> Callable[[str], Any]:
             return cell if -180 <= lon <= 180 and -90 <= lat <= 90 else INVALID
         try:
             value = json.loads(cell)
-        except ValueError:
+        except (ValueError, RecursionError):  # frictionless: any failure is a type error
             return INVALID
         expected = {"object": dict, "geojson": dict, "array": list}[ftype]
         return cell if isinstance(value, expected) else INVALID

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from opendata.codes import known
-from opendata.package import Field, Resource
+from opendata.package import Field, Resource, shape_problem
 from opendata.report import Issue
 from opendata.structural.findings import Findings
 from opendata.structural.parsers import KNOWN_TYPES
@@ -24,6 +24,18 @@ def check_schema(resource: Resource) -> list[Issue]:
                 resource=resource.name,
                 path=where,
                 message=f"resource {resource.name!r} has no schema; add a Table Schema",
+            )
+        ]
+    problem = shape_problem(resource.schema, "table-schema")
+    if problem is not None:
+        # frictionless itself may raise on such a schema (a string for `fields`), so it is not asked.
+        return [
+            Issue(
+                code="schema-error",
+                layer="descriptor",
+                resource=resource.name,
+                path=where,
+                message=f"invalid schema {problem}",
             )
         ]
     issues = [
@@ -59,7 +71,41 @@ def check_schema(resource: Resource) -> list[Issue]:
             )
         if f.type not in KNOWN_TYPES:
             issues.append(field_error(f.name, f"field type {f.type!r} is not supported"))
+            continue
+        for name, value in _constraint_values(f):
+            if not _fits(f, value):
+                issues.append(
+                    field_error(
+                        f.name,
+                        f"{name} {value!r} of field {f.name!r} is not a valid {f.type}",
+                    )
+                )
     return issues
+
+
+BOUNDS = ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum")
+
+
+def _constraint_values(f: Field) -> list[tuple[str, Any]]:
+    """(constraint, value) of every bound and enum member a field declares."""
+    c = f.constraints
+    found = [(name, c[name]) for name in BOUNDS if c.get(name) is not None]
+    if isinstance(c.get("enum"), list):
+        found.extend(("enum member", v) for v in c["enum"] if v is not None)
+    return found
+
+
+def _fits(f: Field, value: Any) -> bool:
+    """Whether a constraint value can be read as the field's type (frictionless would raise)."""
+    from opendata.structural.parsers import python_value
+
+    if isinstance(value, bool) and f.type != "boolean":
+        return False
+    if f.type in ("integer", "number", "year") and not isinstance(value, str | int | float):
+        return False
+    if f.type in ("date", "datetime", "time", "yearmonth") and not isinstance(value, str):
+        return f.type == "yearmonth" and isinstance(value, list)
+    return f.type in ("any", "object", "array", "geojson") or python_value(f, value) is not None
 
 
 def _compiles(pattern: Any) -> bool:

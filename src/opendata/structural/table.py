@@ -95,6 +95,12 @@ def validate_table(
         result.issues = found.issues
         return result
     path = resource.fullpath
+    if path.exists() and not path.is_file():
+        raise CouldNotRun(
+            f"data file of resource {resource.name!r} is not a regular file (a folder, pipe or device)",
+            path=resource.path,
+            hint="point the resource's path at a CSV file",
+        )
     if not path.is_file():
         raise CouldNotRun(
             f"data file of resource {resource.name!r} not found",

@@ -409,6 +409,12 @@ def _diff_rows(old: Resource, new: Resource, diff: ResourceDiff) -> None:
             diff.notes.append(f"{diff.name}: duplicate primary keys; compared as a multiset")
             key = []
     diff.key = key
+    if not common and (old_rows or new_rows):
+        # No column in common (a file replaced by other bytes): nothing of the old rows is left.
+        diff.notes.append(f"{diff.name}: no column in common; every row compared as replaced")
+        diff.rows_removed.extend(dict(zip(old_cols, r, strict=True)) for r in old_rows)
+        diff.rows_added.extend(dict(zip(new_cols, r, strict=True)) for r in new_rows)
+        return
     if not key:
         old_t = [tuple(r[i] for i in oi) for r in old_rows]
         new_t = [tuple(r[i] for i in ni) for r in new_rows]

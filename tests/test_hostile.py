@@ -1,0 +1,157 @@
+"""The could-not-run boundary and bounded work (issue 20): exit codes of interruptions, one line
+for unexpected failures, the download deadline, and pattern checks under a time budget."""
+
+from __future__ import annotations
+
+import http.server
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+
+from opendata.cli import main
+from opendata.validate import validate_package
+from tests.hostile.kit import package
+
+
+def _validate_raising(monkeypatch: pytest.MonkeyPatch, exc: BaseException) -> Any:
+    def boom(*_a: Any, **_k: Any) -> Any:
+        raise exc
+
+    monkeypatch.setattr("opendata.validate.validate_package", boom)
+    return CliRunner().invoke(main, ["validate"], catch_exceptions=True)
+
+
+def test_ctrl_c_is_could_not_run(monkeypatch: pytest.MonkeyPatch) -> None:
+    result = _validate_raising(monkeypatch, KeyboardInterrupt())
+    assert result.exit_code == 2
+    assert result.stderr == "error: interrupted\n"
+
+
+def test_a_closed_pipe_is_could_not_run(monkeypatch: pytest.MonkeyPatch) -> None:
+    result = _validate_raising(monkeypatch, BrokenPipeError())
+    assert result.exit_code == 2
+    assert "output was closed" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("exc", "words"),
+    [
+        (PermissionError(13, "Permission denied", "data/x.csv"), "data/x.csv: cannot read"),
+        (TypeError("string indices must be integers"), "malformed input"),
+        (RecursionError(), "nested too deeply"),
+        (OverflowError("int too large"), "out of range"),
+        (UnicodeDecodeError("utf-8", b"\xff", 0, 1, "bad"), "encoding"),
+    ],
+)
+def test_an_unexpected_failure_is_one_line_exit_2(
+    monkeypatch: pytest.MonkeyPatch, exc: BaseException, words: str
+) -> None:
+    result = _validate_raising(monkeypatch, exc)
+    assert result.exit_code == 2
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+    assert len(result.stderr.splitlines()) == 1 and words in result.stderr
+
+
+def test_debug_shows_the_traceback(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("OPENDATA_DEBUG", "1")
+    result = _validate_raising(monkeypatch, TypeError("x"))
+    assert isinstance(result.exception, TypeError)
+
+
+def test_a_message_with_hostile_bytes_stays_on_one_line() -> None:
+    from opendata.errors import CouldNotRun
+
+    line = CouldNotRun("bad\r\ncell \x1b[31m\x00 " + "x" * 1000, path="a.csv").one_line
+    assert "\n" not in line and "\r" not in line and "\x1b" not in line and len(line) <= 400
+
+
+@pytest.fixture
+def trickle() -> Iterator[str]:
+    """An HTTP server on 127.0.0.1 that sends index.json one byte every 0.1 s."""
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            self.send_response(200)
+            self.send_header("Content-Length", "1000")
+            self.end_headers()
+            try:
+                for _ in range(1000):
+                    self.wfile.write(b" ")
+                    self.wfile.flush()
+                    time.sleep(0.1)
+            except OSError:
+                pass
+
+        def log_message(self, *_a: Any) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server.daemon_threads = True
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/"
+    server.shutdown()
+    server.server_close()
+
+
+def test_a_trickling_server_meets_the_download_deadline(trickle: str, tmp_path: Path) -> None:
+    start = time.monotonic()
+    result = CliRunner().invoke(
+        main,
+        ["get", trickle, "x", "--to", str(tmp_path / "out")],
+        env={"OPENDATA_GET_DEADLINE": "1.5"},
+    )
+    assert result.exit_code == 2, result.output
+    assert "deadline" in result.stderr
+    assert time.monotonic() - start < 10
+    assert not (tmp_path / "out").exists()
+
+
+def _one_column(tmp_path: Path, pattern: str, cells: list[str]) -> Any:
+    schema = {"fields": [{"name": "v", "constraints": {"pattern": pattern}}]}
+    csv = "v\n" + "".join(f"{c}\n" for c in cells)
+    return validate_package(package(tmp_path, csv=csv, schema=schema))
+
+
+def test_a_backtracking_pattern_gives_a_check_error_in_bounded_time(tmp_path: Path) -> None:
+    start = time.monotonic()
+    report = _one_column(tmp_path, r"((a|a)+)\1b", ["a" * 30, "aab"])
+    assert time.monotonic() - start < 15
+    assert ("check-error", "v") in {(i.code, i.field) for i in report.issues}
+
+
+@pytest.mark.parametrize(
+    ("pattern", "cells", "bad"),
+    [
+        (r"\w+", ["脱贫", "abc_1", "a-b"], [4]),
+        (r"\d+", ["١٢٣", "12", "1a"], [4]),
+        (r"a\sb", ["a\u3000b", "a b", "ab"], [4]),
+        (r"[\w-]+", ["脱-贫", "a b"], [3]),
+        (r"\W", ["-", "a"], [3]),
+        ("a|b", ["axyz", "b", "xb"], [4]),  # frictionless: re.match("^a|b$")
+        ("(a+)+$", ["a" * 5000 + "!", "aaa"], [2]),
+        (r"(?=a)\w+", ["ab", "ba"], [3]),
+    ],
+)
+def test_patterns_match_as_python_re_does(
+    tmp_path: Path, pattern: str, cells: list[str], bad: list[int]
+) -> None:
+    report = _one_column(tmp_path, pattern, cells)
+    assert [i.line for i in report.issues if i.code == "constraint-error"] == bad
+
+
+def test_a_data_file_replaced_by_random_bytes_is_a_major_change(tmp_path: Path) -> None:
+    import random
+
+    from opendata.versions.diff import diff_packages
+
+    package(tmp_path / "a")
+    package(tmp_path / "b")
+    (tmp_path / "b" / "data" / "t.csv").write_bytes(random.Random(7).randbytes(3000))
+    diff = diff_packages(tmp_path / "a", tmp_path / "b")
+    assert diff.bump == "major"
