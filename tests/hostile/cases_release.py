@@ -51,7 +51,6 @@ CHECK_CASES = [
         "check-row-count-string",
         with_checks(_chk(type="row-count", equals="three")),
         CHECK_ONLY,
-        needs="issue 16",
     ),
     Case("check-row-count-huge", with_checks(_chk(type="row-count", equals=10**30)), CHECK_ONLY),
     Case(
@@ -111,7 +110,6 @@ CHECK_CASES = [
         "expr-overflow-substr",
         with_checks(_expr("substr(region, 99999999999999999999) == ''")),
         CHECK_ONLY,
-        needs="issue 16",
     ),
     Case(
         "expr-overflow-power",
@@ -126,7 +124,6 @@ CHECK_CASES = [
         CHECK_ONLY,
         limit=20,
         subprocess=True,
-        needs="issue 16",
     ),
     Case(
         "expr-deep-nesting", with_checks(_expr("(" * 500 + "year" + ")" * 500 + " > 1")), CHECK_ONLY
@@ -141,7 +138,6 @@ CHECK_CASES = [
         "expr-not-string",
         with_checks(_chk(type="expression", expression=5)),
         CHECK_ONLY,
-        needs="issue 16",
     ),
     Case("expr-round-huge", with_checks(_expr("round(exited, 10**20) == exited")), CHECK_ONLY),
     Case("expr-compare-types", with_checks(_expr("region > 5")), CHECK_ONLY),

@@ -90,7 +90,7 @@ def test_hostile(
     if case.skip and os.geteuid() == 0:
         pytest.skip(case.skip)
     if case.needs:
-        request.applymarker(pytest.mark.xfail(reason=f"needs {case.needs}", strict=False))
+        request.applymarker(pytest.mark.xfail(reason=f"needs {case.needs}", strict=True))
     monkeypatch.chdir(tmp_path)
     for key, value in case.env.items():
         monkeypatch.setenv(key, value)
