@@ -12,7 +12,7 @@ is parsed by `opendata.structural.cells.parse_column` — the local engine's own
 `mapInArrow`, so both engines accept exactly the same spellings. The cell-level findings
 (type errors, missing and extra cells, required, blank rows) come out of the same pass, as an
 array per row; range, length, pattern and enum constraints are left to Spark SQL (see
-`opendata.spark.structural`).
+`opendata.spark.structural.constraints`).
 """
 
 from __future__ import annotations
