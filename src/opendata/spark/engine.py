@@ -13,7 +13,8 @@ from opendata.report import Issue, Report, ResourceStats
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
 
-    from opendata.spark.structural import SparkTable
+    from opendata.semantic.declarations import Check
+    from opendata.spark.structural.table import SparkTable
 
 
 def validate_package_spark(
@@ -66,7 +67,7 @@ def _validate(
 ) -> Report:
     from opendata.semantic.declarations import collect_checks
     from opendata.semantic.specification import check_declarations
-    from opendata.spark.semantic import run_checks
+    from opendata.spark.semantic.runner import run_checks
     from opendata.structural.verdicts import verdicts
 
     report = Report(descriptor=str(package.descriptor_path))
@@ -85,6 +86,29 @@ def _validate(
     selected = [only] if only else [r.name for r in package.resources]
     if only:
         checks = [c for c in checks if c.resource == only]
+    order = _order(package, _wanted(package, selected, checks))
+
+    descriptor_issues, schema_issues = verdicts(package)
+    tables = _structural(spark, package, order, schema_issues, clock)
+    report.issues.extend(descriptor_issues)
+    _report_tables(report, package, order, selected, tables)
+    began = time.perf_counter()
+    run_checks(spark, package, checks, tables, report)
+    clock["checks"] = time.perf_counter() - began
+    if sources is not None:
+        from opendata.grounding import ground_facts
+
+        report.issues.extend(ground_facts(package, Path(sources), report))
+    else:
+        report.notes.append("grounding skipped: no --sources folder given")
+    for table in tables.values():
+        if table.cached is not None:
+            table.cached.unpersist()
+    return report
+
+
+def _wanted(package: Package, selected: list[str], checks: list[Check]) -> list[str]:
+    """The resources to read, in package order: those selected, those the checks and keys need."""
     wanted = set(selected)
     for check in checks:
         wanted.update(check.needs())
@@ -93,11 +117,17 @@ def _validate(
             if fk["reference"].get("resource"):
                 wanted.add(fk["reference"]["resource"])
     names = [r.name for r in package.resources]
-    order = _order(package, sorted((n for n in wanted if n in names), key=names.index))
+    return sorted((n for n in wanted if n in names), key=names.index)
 
-    descriptor_issues, schema_issues = verdicts(package)
-    tables = _structural(spark, package, order, schema_issues, clock)
-    report.issues.extend(descriptor_issues)
+
+def _report_tables(
+    report: Report,
+    package: Package,
+    order: list[str],
+    selected: list[str],
+    tables: dict[str, SparkTable],
+) -> None:
+    """The selected resources' structural findings and figures, into the report."""
     for name in order:
         if name not in selected:
             continue
@@ -112,19 +142,6 @@ def _validate(
                 bytes=table.bytes,
             )
         )
-    began = time.perf_counter()
-    run_checks(spark, package, checks, tables, report)
-    clock["checks"] = time.perf_counter() - began
-    if sources is not None:
-        from opendata.grounding import ground_facts
-
-        report.issues.extend(ground_facts(package, Path(sources), report))
-    else:
-        report.notes.append("grounding skipped: no --sources folder given")
-    for table in tables.values():
-        if table.cached is not None:
-            table.cached.unpersist()
-    return report
 
 
 # Resources validated at once: their Spark jobs run side by side (on small tables a job is
@@ -142,7 +159,7 @@ def _structural(
     """Every resource in `order` validated, each after the resources it references."""
     from concurrent.futures import Future, ThreadPoolExecutor
 
-    from opendata.spark.structural import validate_resource
+    from opendata.spark.structural.resource import validate_resource
 
     tables: dict[str, SparkTable] = {}
     done: dict[str, Future[SparkTable]] = {}

@@ -51,7 +51,7 @@ def _literal(node: ast.AST) -> Any:
 def _visit(node: ast.AST) -> Any:
     from pyspark.sql import functions as F
 
-    from opendata.spark.structural import col
+    from opendata.spark.structural.table import col
 
     if isinstance(node, ast.Name):
         if node.id in ("True", "False", "None"):

@@ -12,7 +12,7 @@ is parsed by `opendata.structural.cells.parse_column` — the local engine's own
 `mapInArrow`, so both engines accept exactly the same spellings. The cell-level findings
 (type errors, missing and extra cells, required, blank rows) come out of the same pass, as an
 array per row; range, length, pattern and enum constraints are left to Spark SQL (see
-`opendata.spark.structural`).
+`opendata.spark.structural.constraints`).
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 from opendata.package import Field
 
 if TYPE_CHECKING:
+    import numpy as np
     import pyarrow as pa
     from pyspark.sql import Column, DataFrame, SparkSession
 
@@ -46,7 +47,6 @@ class Lines:
 def csv_records(spark: SparkSession, path: str, quote: str | None) -> Lines:
     """The file's records with frictionless row numbers and the physical line each starts on."""
     from pyspark.sql import functions as F
-    from pyspark.sql.window import Window
 
     raw = spark.read.text(path).select(
         F.col("value").alias("text"),
@@ -67,6 +67,25 @@ def csv_records(spark: SparkSession, path: str, quote: str | None) -> Lines:
         )
         .collect()
     )
+    offsets, seen, bad_line, spans, first = _partition_offsets(parts)
+    if not offsets:
+        empty = spark.createDataFrame([], "row long, line long, text string")
+        return Lines(empty, 0, None, False)
+    shift = F.create_map(*[F.lit(x) for kv in offsets.items() for x in kv])
+    lines = raw.select(
+        (F.col("_m") + F.element_at(shift, F.col("_p")) + 1).alias("line"), F.col("text")
+    )
+    if not spans or not quote:
+        frame = lines.select(F.col("line").alias("row"), "line", "text")
+        return Lines(frame, seen, bad_line, False, first)
+    return _joined_records(lines, odd, bad_line)
+
+
+def _partition_offsets(
+    parts: list[Any],
+) -> tuple[dict[int, int], int, int | None, bool, str | None]:
+    """Each partition's line offset, the line count, the first bad line, whether quotes span
+    lines, and the first line — from the partitions' summaries."""
     # Partitions in file order; a line's number is its partition's offset plus its place in it.
     offsets: dict[int, int] = {}
     seen, bad_line, spans = 0, None, False
@@ -78,16 +97,14 @@ def csv_records(spark: SparkSession, path: str, quote: str | None) -> Lines:
             bad_line = seen + part["bad"] - part["first"] + 1
         seen += part["n"]
         spans = spans or bool(part["odd"])
-    if not offsets:
-        empty = spark.createDataFrame([], "row long, line long, text string")
-        return Lines(empty, 0, None, False)
-    shift = F.create_map(*[F.lit(x) for kv in offsets.items() for x in kv])
-    lines = raw.select(
-        (F.col("_m") + F.element_at(shift, F.col("_p")) + 1).alias("line"), F.col("text")
-    )
-    if not spans or not quote:
-        frame = lines.select(F.col("line").alias("row"), "line", "text")
-        return Lines(frame, seen, bad_line, False, first)
+    return offsets, seen, bad_line, spans, first
+
+
+def _joined_records(lines: DataFrame, odd: Column, bad_line: int | None) -> Lines:
+    """Records put together from numbered lines where quoted cells span lines."""
+    from pyspark.sql import functions as F
+    from pyspark.sql.window import Window
+
     # A record starts on a line before which an even number of quotes were seen.
     order = Window.orderBy("line")
     marked = lines.withColumn("_odd", odd.cast("int")).withColumn(
@@ -177,13 +194,9 @@ def parse_batches(
     Input: row, line and either `text` (a CSV record) or c0, c1, … (a Parquet row). Output: see
     `parsed_schema`. Findings are what the local engine's cell checks report for the row.
     """
-    import numpy as np
     import pyarrow as pa
-    import pyarrow.compute as pc
 
-    from opendata.structural.cells import parse_column
-
-    kwargs = csv_kwargs(dialect) if dialect is not None else {}
+    kwargs = csv_kwargs(dialect) if dialect is not None else None
     width = len(fields)
     issue_type = pa.list_(
         pa.struct(
@@ -197,47 +210,8 @@ def parse_batches(
         )
     )
     for batch in batches:
-        n = batch.num_rows
-        if dialect is not None:
-            records = [split_record(t, kwargs) for t in batch.column("text").to_pylist()]
-            if n and batch.column("row")[0].as_py() == 1 and records and records[0]:
-                records[0][0] = records[0][0].removeprefix("\ufeff")
-            sizes = np.array([len(r) for r in records], dtype=np.int64)
-            columns = [
-                pa.array([r[i] if i < len(r) else None for r in records], pa.string())
-                for i in range(width)
-            ]
-        else:
-            records = []
-            sizes = np.full(n, width, dtype=np.int64)
-            columns = [batch.column(f"c{i}") for i in range(width)]
-        found: list[list[dict[str, Any]]] = [[] for _ in range(n)]
-        blank = np.ones(n, dtype=bool)
-        parsed_all = []
-        for i, f in enumerate(fields):
-            parsed = parse_column(f, columns[i], missing_values)
-            absent = sizes <= i
-            empty = pc.fill_null(parsed.missing, True).to_numpy(zero_copy_only=False) | absent
-            blank &= empty
-            parsed_all.append((f, parsed, absent, empty))
-        values = []
-        for i, (f, parsed, absent, empty) in enumerate(parsed_all):
-            text = columns[i]
-            invalid = pc.fill_null(parsed.invalid, False).to_numpy(zero_copy_only=False)
-            for r in np.flatnonzero(absent & ~blank):
-                found[r].append(_cell("missing-cell", f.name, "missing-cell"))
-            for r in np.flatnonzero(invalid & ~blank):
-                cell = text[int(r)].as_py()
-                found[r].append(_cell("type-error", f.name, f"type:{f.type}", cell))
-            if f.required:
-                for r in np.flatnonzero(empty & ~blank):
-                    found[r].append(_cell("constraint-error", f.name, "constraint:required"))
-            values.append(_spark_ready(parsed.values, f))
-        for r in np.flatnonzero((sizes > width) & ~blank):
-            for j, cell in enumerate(records[r][width:]):
-                found[r].append(_cell("extra-cell", None, "extra-cell", cell, width + j + 1))
-        for r in np.flatnonzero(blank):
-            found[r].append(_cell("blank-row", None, "blank-row"))
+        records, sizes, columns = _cells(batch, width, kwargs)
+        blank, found, values = _typed(fields, columns, sizes, records, missing_values)
         arrays = [
             batch.column("row"),
             batch.column("line"),
@@ -247,6 +221,71 @@ def parse_batches(
         ]
         names = ["row", "line", "blank", "issues", *[f"v{i}" for i in range(width)]]
         yield pa.RecordBatch.from_arrays(arrays, names=names)
+
+
+def _cells(
+    batch: pa.RecordBatch, width: int, kwargs: dict[str, Any] | None
+) -> tuple[list[list[str]], np.ndarray, list[pa.Array]]:
+    """A batch's records split into cells (CSV, `kwargs` given), each row's cell count, the columns."""
+    import numpy as np
+    import pyarrow as pa
+
+    n = batch.num_rows
+    if kwargs is None:
+        sizes = np.full(n, width, dtype=np.int64)
+        return [], sizes, [batch.column(f"c{i}") for i in range(width)]
+    records = [split_record(t, kwargs) for t in batch.column("text").to_pylist()]
+    if n and batch.column("row")[0].as_py() == 1 and records and records[0]:
+        records[0][0] = records[0][0].removeprefix("\ufeff")
+    sizes = np.array([len(r) for r in records], dtype=np.int64)
+    columns = [
+        pa.array([r[i] if i < len(r) else None for r in records], pa.string()) for i in range(width)
+    ]
+    return records, sizes, columns
+
+
+def _typed(
+    fields: list[Field],
+    columns: list[pa.Array],
+    sizes: np.ndarray,
+    records: list[list[str]],
+    missing_values: list[str],
+) -> tuple[np.ndarray, list[list[dict[str, Any]]], list[pa.Array]]:
+    """Every column parsed by the local engine's rules: blank rows, each row's findings, the values."""
+    import numpy as np
+    import pyarrow.compute as pc
+
+    from opendata.structural.cells import parse_column
+
+    n, width = len(sizes), len(fields)
+    found: list[list[dict[str, Any]]] = [[] for _ in range(n)]
+    blank = np.ones(n, dtype=bool)
+    parsed_all = []
+    for i, f in enumerate(fields):
+        parsed = parse_column(f, columns[i], missing_values)
+        absent = sizes <= i
+        empty = pc.fill_null(parsed.missing, True).to_numpy(zero_copy_only=False) | absent
+        blank &= empty
+        parsed_all.append((f, parsed, absent, empty))
+    values = []
+    for i, (f, parsed, absent, empty) in enumerate(parsed_all):
+        text = columns[i]
+        invalid = pc.fill_null(parsed.invalid, False).to_numpy(zero_copy_only=False)
+        for r in np.flatnonzero(absent & ~blank):
+            found[r].append(_cell("missing-cell", f.name, "missing-cell"))
+        for r in np.flatnonzero(invalid & ~blank):
+            cell = text[int(r)].as_py()
+            found[r].append(_cell("type-error", f.name, f"type:{f.type}", cell))
+        if f.required:
+            for r in np.flatnonzero(empty & ~blank):
+                found[r].append(_cell("constraint-error", f.name, "constraint:required"))
+        values.append(_spark_ready(parsed.values, f))
+    for r in np.flatnonzero((sizes > width) & ~blank):
+        for j, cell in enumerate(records[r][width:]):
+            found[r].append(_cell("extra-cell", None, "extra-cell", cell, width + j + 1))
+    for r in np.flatnonzero(blank):
+        found[r].append(_cell("blank-row", None, "blank-row"))
+    return blank, found, values
 
 
 def _cell(

@@ -1,0 +1,1 @@
+"""Declared checks on Spark: pandera.pyspark schemas, Spark SQL evaluators, their findings."""

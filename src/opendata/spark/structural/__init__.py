@@ -1,0 +1,1 @@
+"""The structural layer (header, cells, constraints, keys) as Spark jobs."""
