@@ -66,8 +66,7 @@ class CsvReader:
         self.missing_values: list[str] = [""]
         self.chunks_read = 0
         self.serial_chunks = 0  # chunks parsed again without threads to place ragged records
-        # Typed columns read as text from now on: a cell of theirs did not convert.
-        self.demoted: set[int] = set()
+        self.demoted: set[int] = set()  # typed columns read as text from now on (a bad cell)
         self.fields: list[Field] = []  # the schema's field for each column (for `demoted`)
         # Told the bytes of each chunk once it is parsed (a progress bar); None: nobody asks.
         self.on_bytes: Callable[[int], None] | None = None

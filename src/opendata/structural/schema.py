@@ -18,26 +18,12 @@ def check_schema(resource: Resource) -> list[Issue]:
     where = resource.schema_path or resource.path
     if resource.schema is None:
         return [
-            Issue(
-                code="schema-error",
-                layer="descriptor",
-                resource=resource.name,
-                path=where,
-                message=f"resource {resource.name!r} has no schema; add a Table Schema",
-            )
+            _schema_error(resource, f"resource {resource.name!r} has no schema; add a Table Schema")
         ]
     problem = shape_problem(resource.schema, "table-schema")
     if problem is not None:
         # frictionless itself may raise on such a schema (a string for `fields`), so it is not asked.
-        return [
-            Issue(
-                code="schema-error",
-                layer="descriptor",
-                resource=resource.name,
-                path=where,
-                message=f"invalid schema {problem}",
-            )
-        ]
+        return [_schema_error(resource, f"invalid schema {problem}")]
     issues = [
         Issue(
             code=known(str(err.type), "metadata-error"),
@@ -48,19 +34,34 @@ def check_schema(resource: Resource) -> list[Issue]:
         )
         for err in Schema.validate_descriptor(resource.schema).errors
     ]
-    if issues:
-        return issues
+    return issues or _field_errors(resource)
+
+
+def _schema_error(resource: Resource, message: str) -> Issue:
+    """A `schema-error` finding on the resource's schema."""
+    return Issue(
+        code="schema-error",
+        layer="descriptor",
+        resource=resource.name,
+        path=resource.schema_path or resource.path,
+        message=message,
+    )
+
+
+def _field_errors(resource: Resource) -> list[Issue]:
+    """Fields frictionless accepts but that cannot be checked: bad patterns, unknown types, misfit constraints."""
 
     def field_error(name: str, problem: str) -> Issue:
         return Issue(
             code="field-error",
             layer="descriptor",
             resource=resource.name,
-            path=where,
+            path=resource.schema_path or resource.path,
             field=name,
             message=f"invalid schema: {problem}",
         )
 
+    issues = []
     for f in resource.fields:
         pattern = f.constraints.get("pattern")
         if pattern is not None and not _compiles(pattern):

@@ -32,6 +32,8 @@ from opendata.structural.keys import check_foreign_key, check_primary_key, check
 from opendata.structural.schema import check_schema, expected_fields
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     import numpy as np
     import pyarrow as pa
 
@@ -62,6 +64,22 @@ class TableResult:
     def has_errors(self) -> bool:
         """Whether any error was found (semantic checks on this table are then skipped)."""
         return any(i.severity == "error" for i in self.issues)
+
+
+def _check_data_file(resource: Resource, path: Path) -> None:
+    """CouldNotRun when the resource's data file is missing or not a regular file."""
+    if path.exists() and not path.is_file():
+        raise CouldNotRun(
+            f"data file of resource {resource.name!r} is not a regular file (a folder, pipe or device)",
+            path=resource.path,
+            hint="point the resource's path at a CSV file",
+        )
+    if not path.is_file():
+        raise CouldNotRun(
+            f"data file of resource {resource.name!r} not found",
+            path=resource.path,
+            hint="create the file or fix the resource's path in datapackage.json",
+        )
 
 
 def validate_table(
@@ -95,18 +113,7 @@ def validate_table(
         result.issues = found.issues
         return result
     path = resource.fullpath
-    if path.exists() and not path.is_file():
-        raise CouldNotRun(
-            f"data file of resource {resource.name!r} is not a regular file (a folder, pipe or device)",
-            path=resource.path,
-            hint="point the resource's path at a CSV file",
-        )
-    if not path.is_file():
-        raise CouldNotRun(
-            f"data file of resource {resource.name!r} not found",
-            path=resource.path,
-            hint="create the file or fix the resource's path in datapackage.json",
-        )
+    _check_data_file(resource, path)
     fmt = str(resource.descriptor.get("format") or path.suffix.lstrip(".") or "csv").lower()
     if fmt not in ("csv", "tsv", "txt"):
         result.readable = False
