@@ -79,7 +79,7 @@ def _columns_needed(package: Package, checks: list[Check]) -> dict[str, set[str]
     return needed
 
 
-def _order(package: Package, names: list[str]) -> list[str]:
+def read_order(package: Package, names: list[str]) -> list[str]:
     """Resources in an order where every foreign-key target comes before the tables pointing to it."""
     deps = {
         r.name: {fk["reference"].get("resource") for fk in r.foreign_keys} - {"", None, r.name}
@@ -202,7 +202,7 @@ def _selection(
             ref = fk["reference"].get("resource")
             if ref:
                 wanted.add(ref)
-    order = _order(package, sorted(wanted, key=[r.name for r in package.resources].index))
+    order = read_order(package, sorted(wanted, key=[r.name for r in package.resources].index))
     return selected, order, checks
 
 

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 from opendata.errors import CouldNotRun
 from opendata.package import Package, load_package
 from opendata.report import Issue, Report, ResourceStats
+from opendata.validate import read_order
 
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
@@ -86,7 +87,7 @@ def _validate(
     selected = [only] if only else [r.name for r in package.resources]
     if only:
         checks = [c for c in checks if c.resource == only]
-    order = _order(package, _wanted(package, selected, checks))
+    order = read_order(package, _wanted(package, selected, checks))
 
     descriptor_issues, schema_issues = verdicts(package)
     tables = _structural(spark, package, order, schema_issues, clock)
@@ -182,26 +183,3 @@ def _structural(
         for future in done.values():
             future.result()
     return tables
-
-
-def _order(package: Package, names: list[str]) -> list[str]:
-    """Resources in an order where every foreign-key target comes before the tables pointing to it."""
-    deps = {
-        r.name: {fk["reference"].get("resource") for fk in r.foreign_keys} - {"", None, r.name}
-        for r in package.resources
-    }
-    ordered: list[str] = []
-    visiting: set[str] = set()
-
-    def visit(name: str) -> None:
-        if name in ordered or name in visiting or name not in deps:
-            return
-        visiting.add(name)
-        for dep in sorted(d for d in deps[name] if d):
-            visit(dep)
-        visiting.discard(name)
-        ordered.append(name)
-
-    for name in names:
-        visit(name)
-    return ordered

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from opendata.package import Field, Resource
 from opendata.report import jsonable
-from opendata.spark.structural.table import Findings
+from opendata.structural.findings import Findings
 
 if TYPE_CHECKING:
     from pyspark.sql import Column, DataFrame

@@ -8,7 +8,8 @@ from typing import TYPE_CHECKING, Any
 
 from opendata.package import Resource
 from opendata.spark.structural.findings import as_json, finding
-from opendata.spark.structural.table import Findings, SparkTable, col
+from opendata.spark.structural.table import SparkTable, col
+from opendata.structural.findings import Findings
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame

@@ -19,7 +19,8 @@ from opendata.spark.structural.constraints import cell_findings
 from opendata.spark.structural.findings import describe
 from opendata.spark.structural.keys import key_findings
 from opendata.spark.structural.sources import read_csv, read_parquet
-from opendata.spark.structural.table import Findings, SparkTable
+from opendata.spark.structural.table import SparkTable
+from opendata.structural.findings import Findings
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -94,27 +95,10 @@ def _readable_format(resource: Resource, found: Findings) -> str | None:
 
 def _check_size_and_hash(resource: Resource, path: Path, found: Findings) -> None:
     """The file's size and hash against the descriptor's `bytes` and `hash`, when declared."""
-    from opendata.io.digest import file_digest
+    from opendata.structural.integrity import check_integrity
 
     declared_hash = resource.descriptor.get("hash")
     declared_bytes = resource.descriptor.get("bytes")
     if declared_hash is None and declared_bytes is None:
         return
-    algorithm, expected = "md5", str(declared_hash or "")
-    if ":" in expected:
-        algorithm, expected = expected.split(":", 1)
-    digest, size = file_digest(path, algorithm if declared_hash else "sha256")
-    if declared_bytes is not None and int(declared_bytes) != size:
-        found.add(
-            "byte-count",
-            f"file has {size} bytes; the descriptor declares {declared_bytes}",
-            rule="bytes",
-            details={"expected": declared_bytes, "actual": size},
-        )
-    if declared_hash and digest != expected:
-        found.add(
-            "hash-count",
-            f"file's {algorithm} is {digest}; the descriptor declares {expected}",
-            rule="hash",
-            details={"expected": expected, "actual": digest},
-        )
+    check_integrity(found, path, declared_hash, declared_bytes)

@@ -6,8 +6,9 @@ from typing import TYPE_CHECKING
 
 from opendata.package import Field, Resource
 from opendata.spark.read import csv_records, header, parse, spark_type
-from opendata.spark.structural.header import expected_fields
-from opendata.spark.structural.table import Findings, col
+from opendata.spark.structural.table import col
+from opendata.structural.findings import Findings
+from opendata.structural.schema import expected_fields
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession

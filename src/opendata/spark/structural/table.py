@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from opendata.package import Resource
 from opendata.report import Issue
 
 if TYPE_CHECKING:
@@ -43,23 +42,3 @@ def col(name: str) -> Column:
     from pyspark.sql import functions as F
 
     return F.col(quoted(name))
-
-
-class Findings:
-    """The structural Issues of one resource, added with its name and path."""
-
-    def __init__(self, resource: Resource) -> None:
-        self.resource = resource
-        self.issues: list[Issue] = []
-
-    def add(self, code: str, message: str, **kw: Any) -> None:
-        self.issues.append(
-            Issue(
-                code=code,
-                message=message,
-                layer="structural",
-                resource=self.resource.name,
-                path=self.resource.path,
-                **kw,
-            )
-        )
