@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -18,6 +18,8 @@ from opendata.structural.verdicts import Pending, Verdicts
 
 if TYPE_CHECKING:
     import pyarrow as pa
+
+    from opendata.spark.structural.table import SparkTable
 
 
 def _prepare(pending: Pending, semantic: bool) -> Verdicts:
@@ -149,7 +151,7 @@ def _validate(
             Issue(code="check-error", layer="descriptor", path=where, message=message, rule=rule)
         )
 
-    selected, order, checks = _selection(package, checks, only)
+    selected, order, checks = selection(package, checks, only)
     results, tables = _read_tables(
         package, order, _columns_needed(package, checks), block_size, background, progress
     )
@@ -178,7 +180,7 @@ def _validate(
     return report
 
 
-def _selection(
+def selection(
     package: Package, checks: list[Check], only: str | None
 ) -> tuple[list[str], list[str], list[Check]]:
     """The resources reported on, every resource to read (in foreign-key order), and the checks to run.
@@ -247,17 +249,13 @@ def _read_tables(
     return results, tables
 
 
-def _run_semantic(
-    package: Package,
-    checks: list[Check],
-    results: dict[str, TableResult],
-    tables: dict[str, pa.Table],
-    report: Report,
-) -> None:
-    """Run the checks whose tables are structurally sound; note the ones skipped and why."""
-    from opendata.semantic.grouping import factorized
-    from opendata.semantic.runner import run_checks, to_frame
+def runnable_checks(
+    checks: list[Check], results: Mapping[str, TableResult | SparkTable], report: Report
+) -> list[Check]:
+    """The checks whose tables are structurally sound; the others are noted as skipped, and counted.
 
+    Either engine's structural results will do: what matters is whether a table read cleanly.
+    """
     runnable: list[Check] = []
     stats = {s.name: s for s in report.resources}
     for check in checks:
@@ -276,6 +274,21 @@ def _run_semantic(
         runnable.append(check)
         if check.resource in stats:
             stats[check.resource].checks_run += 1
+    return runnable
+
+
+def _run_semantic(
+    package: Package,
+    checks: list[Check],
+    results: dict[str, TableResult],
+    tables: dict[str, pa.Table],
+    report: Report,
+) -> None:
+    """Run the checks whose tables are structurally sound; note the ones skipped and why."""
+    from opendata.semantic.grouping import factorized
+    from opendata.semantic.runner import run_checks, to_frame
+
+    runnable = runnable_checks(checks, results, report)
     if not runnable:
         return
     names = {n for c in runnable for n in c.needs()}

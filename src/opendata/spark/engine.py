@@ -9,12 +9,11 @@ from typing import TYPE_CHECKING
 from opendata.errors import CouldNotRun
 from opendata.package import Package, load_package
 from opendata.report import Issue, Report, ResourceStats
-from opendata.validate import read_order
+from opendata.validate import selection
 
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
 
-    from opendata.semantic.declarations import Check
     from opendata.spark.structural.table import SparkTable
 
 
@@ -78,16 +77,7 @@ def _validate(
         report.issues.append(
             Issue(code="check-error", layer="descriptor", path=where, message=message, rule=rule)
         )
-    if only is not None and not package.has(only):
-        raise CouldNotRun(
-            f"no resource named {only!r}",
-            path=str(package.descriptor_path),
-            hint=f"choose one of: {', '.join(r.name for r in package.resources)}",
-        )
-    selected = [only] if only else [r.name for r in package.resources]
-    if only:
-        checks = [c for c in checks if c.resource == only]
-    order = read_order(package, _wanted(package, selected, checks))
+    selected, order, checks = selection(package, checks, only)
 
     descriptor_issues, schema_issues = verdicts(package)
     tables = _structural(spark, package, order, schema_issues, clock)
@@ -106,19 +96,6 @@ def _validate(
         if table.cached is not None:
             table.cached.unpersist()
     return report
-
-
-def _wanted(package: Package, selected: list[str], checks: list[Check]) -> list[str]:
-    """The resources to read, in package order: those selected, those the checks and keys need."""
-    wanted = set(selected)
-    for check in checks:
-        wanted.update(check.needs())
-    for name in list(wanted):
-        for fk in package.get(name).foreign_keys if package.has(name) else []:
-            if fk["reference"].get("resource"):
-                wanted.add(fk["reference"]["resource"])
-    names = [r.name for r in package.resources]
-    return sorted((n for n in wanted if n in names), key=names.index)
 
 
 def _report_tables(

@@ -54,24 +54,9 @@ def run_checks(
     spark: Any, package: Package, checks: list[Check], tables: dict[str, SparkTable], report: Report
 ) -> None:
     """Run the checks whose tables are structurally sound; note the ones skipped and why."""
-    runnable: list[Check] = []
-    stats = {s.name: s for s in report.resources}
-    for check in checks:
-        broken = sorted(
-            name
-            for name in check.needs()
-            if name not in tables or tables[name].has_errors or not tables[name].readable
-        )
-        if broken:
-            report.notes.append(
-                f"check {check.id} skipped: resource(s) {', '.join(broken)} have structural errors"
-            )
-            if check.resource in stats:
-                stats[check.resource].checks_skipped += 1
-            continue
-        runnable.append(check)
-        if check.resource in stats:
-            stats[check.resource].checks_run += 1
+    from opendata.validate import runnable_checks
+
+    runnable = runnable_checks(checks, tables, report)
     if not runnable:
         return
     frames = {name: t.frame for name, t in tables.items() if t.frame is not None}
