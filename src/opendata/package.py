@@ -234,17 +234,23 @@ def read_json(path: Path, *, what: str) -> Any:
 
 
 def safe_local_path(basepath: Path, relpath: Any, *, what: str, descriptor: Path) -> Path:
-    """Resolve a descriptor path inside the package folder; refuse URLs, absolute and escaping paths."""
+    """Resolve a descriptor path inside the package folder; refuse absolute and escaping paths.
+
+    A URL is refused too, unless downloads are allowed (an open `opendata.remote.Downloads`):
+    then it is downloaded and its local copy returned, as is a relative path of a remote
+    descriptor (from the same place relative to the descriptor's URL).
+    """
+    from opendata import remote
+
     if not isinstance(relpath, str) or not relpath:
         raise CouldNotRun(
             f"{what} has no valid path", path=str(descriptor), hint="give a relative path"
         )
     if "://" in relpath:
-        raise CouldNotRun(
-            f"{what} is remote ({relpath}); only local files inside the package are supported",
-            path=str(descriptor),
-            hint="download it into the package and use a relative path",
-        )
+        remote.refuse_remote(relpath, what=what, where=str(descriptor))
+        downloads = remote.active()
+        assert downloads is not None  # refuse_remote refused otherwise
+        return downloads.fetch(relpath)
     rel = Path(relpath)
     if (
         rel.is_absolute()
@@ -263,6 +269,9 @@ def safe_local_path(basepath: Path, relpath: Any, *, what: str, descriptor: Path
             path=str(descriptor),
             hint="keep data files inside the package folder",
         )
+    downloads = remote.active()
+    if downloads is not None:
+        downloads.localise(basepath, relpath, full)
     return full
 
 
@@ -371,6 +380,10 @@ def _load_resource(raw: Any, index: int, basepath: Path, path: Path) -> Resource
 
 def load_package(source: str | Path) -> Package:
     """Load a descriptor (a file, or a folder holding datapackage.json) and resolve its parts."""
+    from opendata.remote import refuse_remote
+
+    if "://" in str(source):  # Path would mangle it; `opendata.inputs` downloads it when allowed
+        refuse_remote(str(source), what="descriptor", where=str(source))
     path = Path(source)
     if path.is_dir():
         path = path / DESCRIPTOR_NAME
@@ -380,7 +393,9 @@ def load_package(source: str | Path) -> Package:
     resources_raw = descriptor.get("resources")
     if not isinstance(resources_raw, list) or not resources_raw:
         raise CouldNotRun(
-            "descriptor has no resources list", path=str(path), hint='add "resources": [...]'
+            "not a Data Package descriptor: it has no resources list",
+            path=str(path),
+            hint='add "resources": [...], or give a CSV file (with --schema for a Table Schema)',
         )
     check_shape(descriptor, "descriptor", what="descriptor", where=str(path))
     basepath = path.parent.resolve()
@@ -400,4 +415,21 @@ def load_package(source: str | Path) -> Package:
         resources=resources,
         checks=list(pchecks or []),
         checks_path=pchecks_path,
+    )
+
+
+def table_package(raw: dict[str, Any], path: Path, *, name: str, shown: str) -> Package:
+    """A package of one table: the resource descriptor RAW, for the data file PATH.
+
+    RAW's `path` is set to the file's name (beside which it is read); the resource then names
+    the file as the user wrote it (SHOWN), as do its findings.
+    """
+    raw = {**raw, "path": path.name}
+    resource = _load_resource(raw, 0, path.parent.resolve(), path)
+    resource.path = shown
+    return Package(
+        descriptor_path=Path(shown) if "://" not in shown else path,
+        basepath=path.parent.resolve(),
+        descriptor={"name": name, "resources": [raw]},
+        resources=[resource],
     )

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from opendata.errors import CouldNotRun
 from opendata.io.rowmap import RowMap
-from opendata.package import Package, Resource, load_package
+from opendata.package import Package, Resource
 from opendata.progress import Progress, start
 from opendata.report import Issue, Report, ResourceStats
 from opendata.semantic.declarations import Check, coded_only, collect_checks
@@ -118,20 +118,29 @@ def validate_package(
     block_size: int = DEFAULT_BLOCK_SIZE,
     child: bool = False,
     progress: Progress | None = None,
+    schema: str | Path | None = None,
+    allow_remote: bool = False,
 ) -> Report:
     """Validate a Data Package and return every finding; raises CouldNotRun when it cannot start.
 
+    SOURCE is a package folder, a descriptor, or one data file (validated against `schema`, or
+    against the schema `opendata describe` infers for it); with `allow_remote` it may be an
+    http(s) URL, and URLs in the descriptor are downloaded too (see `opendata.inputs`).
     With `child`, frictionless's checks of the descriptor and schemas run in a child Python
     process (see `opendata.structural.verdicts`): the command line asks for it, to start faster; a program
     calling this function gets them in its own process unless it asks too. `progress` is
     told of each table read and the bytes read of it.
     """
-    package = load_package(source)
-    pending = Pending(package, child)
-    try:
-        return _validate(package, pending, only, sources, block_size, progress)
-    finally:
-        pending.cancel()
+    from opendata.inputs import open_package
+
+    with open_package(source, schema=schema, allow_remote=allow_remote) as opened:
+        package = opened.package
+        pending = Pending(package, child and opened.child_ok)
+        try:
+            report = _validate(package, pending, only, sources, block_size, progress)
+        finally:
+            pending.cancel()
+        return opened.public_report(report)
 
 
 def _validate(
