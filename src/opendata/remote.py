@@ -67,9 +67,11 @@ def copy_limited(
     name: str,
     where: str,
     on_bytes: Callable[[int], None] | None = None,
+    deadline_env: str = DEADLINE_ENV,
 ) -> tuple[int, str]:
     """Copy the open binary stream SRC into DEST; (bytes, sha256). Stops past LIMIT bytes
-    (`TooLarge`) and at the monotonic time UNTIL (`DeadlinePassed`); `on_bytes` hears each piece.
+    (`TooLarge`) and at the monotonic time UNTIL (`DeadlinePassed`, whose hint names
+    DEADLINE_ENV); `on_bytes` hears each piece.
     """
     h = hashlib.sha256()
     size = 0
@@ -80,7 +82,7 @@ def copy_limited(
                 raise DeadlinePassed(
                     f"downloading {name} did not finish within its deadline",
                     path=where,
-                    hint=f"try again, or raise {DEADLINE_ENV} (seconds)",
+                    hint=f"try again, or raise {deadline_env} (seconds)",
                 )
             size += len(chunk)
             if limit is not None and size > limit:
@@ -96,7 +98,7 @@ def copy_limited(
     return size, h.hexdigest()
 
 
-def open_url(url: str, *, until: float) -> Any:
+def open_url(url: str, *, until: float, name: str | None = None) -> Any:
     """The response to GET URL; redirects are followed to http(s) URLs only. Errors as `download`."""
     import urllib.request
 
@@ -107,7 +109,9 @@ def open_url(url: str, *, until: float) -> Any:
             target = urllib.parse.urljoin(req.full_url, newurl)
             if not is_url(target):
                 raise CouldNotRun(
-                    f"cannot download: redirected to {target!r}, which is not http(s)", path=url
+                    f"cannot download: redirected to {target!r}, which is not http(s)",
+                    path=url,
+                    hint="only http:// and https:// are followed",
                 )
             return super().redirect_request(req, fp, code, msg, headers, newurl)
 
@@ -116,32 +120,31 @@ def open_url(url: str, *, until: float) -> Any:
     try:
         return opener.open(url, timeout=wait)
     except Exception as exc:
-        raise network_error(exc, url) from None
+        raise network_error(exc, url, name) from None
 
 
-def network_error(exc: BaseException, url: str) -> OpendataError:
+def network_error(exc: BaseException, url: str, name: str | None = None) -> OpendataError:
     """One line for a failed HTTP request: the status, an unknown host, a timeout, a refusal."""
     import socket
     import urllib.error
 
     if isinstance(exc, OpendataError):
         return exc
+    what = f"cannot download {name}" if name else "cannot download"
     if isinstance(exc, urllib.error.HTTPError):
-        return CouldNotRun(f"cannot download: HTTP {exc.code} {exc.reason}", path=url)
+        return CouldNotRun(f"{what}: HTTP {exc.code} {exc.reason}", path=url)
     reason = exc.reason if isinstance(exc, urllib.error.URLError) else exc
     if isinstance(reason, socket.gaierror):
         host = urllib.parse.urlsplit(url).hostname
-        return CouldNotRun(
-            f"cannot download: host {host!r} not found", path=url, hint="check the URL"
-        )
+        return CouldNotRun(f"{what}: host {host!r} not found", path=url, hint="check the URL")
     if isinstance(reason, TimeoutError):
         return CouldNotRun(
-            "cannot download: the server did not answer in time",
+            f"{what}: the server did not answer in time",
             path=url,
             hint=f"try again, or raise {TIMEOUT_ENV} (seconds)",
         )
     text = getattr(reason, "strerror", None) or str(reason) or type(reason).__name__
-    return CouldNotRun(f"cannot download: {text}", path=url)
+    return CouldNotRun(f"{what}: {text}", path=url)
 
 
 def download(
