@@ -54,14 +54,22 @@ class Opened:
         report.descriptor = public(report.descriptor)
         report.notes = [public(n) for n in report.notes]
         for stats in report.resources:
-            stats.path = public(stats.path) if stats.path else stats.path
+            stats.path = self._public_path(stats.path)
         for issue in report.issues:
-            issue.path = public(issue.path) if issue.path else issue.path
+            issue.path = self._public_path(issue.path)
             issue.message = public(issue.message)
             issue.details = {
                 k: public(v) if isinstance(v, str) else v for k, v in issue.details.items()
             }
         return report
+
+    def _public_path(self, path: str | None) -> str | None:
+        """A finding's path as the user can find it: a remote package's files by their URLs."""
+        if path is None or self.downloads is None:
+            return path
+        if path == self.package.descriptor_path.name:
+            return self.downloads.public(str(self.package.descriptor_path))
+        return self.downloads.url_of(path) or self.downloads.public(path)
 
 
 @contextmanager

@@ -103,17 +103,17 @@ def open_url(url: str, *, until: float, name: str | None = None) -> Any:
     import urllib.request
 
     class _HttpOnly(urllib.request.HTTPRedirectHandler):
-        def redirect_request(
-            self, req: Any, fp: Any, code: int, msg: str, headers: Any, newurl: str
-        ) -> Any:
-            target = urllib.parse.urljoin(req.full_url, newurl)
+        def http_error_302(self, req: Any, fp: Any, code: int, msg: str, headers: Any) -> Any:
+            target = urllib.parse.urljoin(req.full_url, headers.get("location") or "")
             if not is_url(target):
                 raise CouldNotRun(
                     f"cannot download: redirected to {target!r}, which is not http(s)",
                     path=url,
                     hint="only http:// and https:// are followed",
                 )
-            return super().redirect_request(req, fp, code, msg, headers, newurl)
+            return super().http_error_302(req, fp, code, msg, headers)
+
+        http_error_301 = http_error_303 = http_error_307 = http_error_308 = http_error_302
 
     opener = urllib.request.build_opener(_HttpOnly)
     wait = max(0.1, min(env_number(TIMEOUT_ENV, DEFAULT_TIMEOUT), until - time.monotonic()))
@@ -254,6 +254,13 @@ class Downloads:
         url = urllib.parse.urljoin(base, urllib.parse.quote(relpath.replace("\\", "/")))
         full.parent.mkdir(parents=True, exist_ok=True)
         download(url, full, until=self.until, limit=self.max_bytes)
+
+    def url_of(self, relpath: str) -> str | None:
+        """The URL of a path relative to the remote descriptor (None when there is none)."""
+        if "://" in relpath or not self._bases:
+            return None
+        base = next(iter(self._bases.values()))
+        return urllib.parse.urljoin(base, urllib.parse.quote(relpath.replace("\\", "/")))
 
     def public(self, text: str) -> str:
         """TEXT with every local path of this folder replaced by the URL it stands for."""
