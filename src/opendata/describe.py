@@ -35,8 +35,7 @@ def _keep_codes_as_text(raw: dict[str, Any], path: Path) -> list[str]:
         return []
     widths: dict[str, set[int]] = {name: set() for name in fields}
     leading_zero: set[str] = set()
-    dialect = raw.get("dialect") or {}
-    dialect = dialect.get("csv", dialect) if isinstance(dialect, dict) else {}
+    dialect: dict[str, Any] = d if isinstance(d := raw.get("dialect"), dict) else {}
     delimiter = dialect.get("delimiter") or ("\t" if raw.get("format") == "tsv" else ",")
     encoding = raw.get("encoding") or "utf-8"
     opened = (
@@ -76,6 +75,11 @@ def _infer(path: Path, detector: Any) -> dict[str, Any]:
         raise CouldNotRun("not a single data file", path=str(path), hint="name a CSV file")
     raw: dict[str, Any] = resource.to_descriptor()
     raw.pop("scheme", None)  # "file" is the default; a descriptor is clearer without it
+    dialect = raw.get("dialect")
+    if isinstance(dialect, dict) and isinstance(dialect.get("csv"), dict):
+        # frictionless writes CSV options as v2's `{"csv": {...}}`; the v1 form (the options
+        # themselves) is what every reader of a Data Package, frictionless included, reads.
+        raw["dialect"] = {**{k: v for k, v in dialect.items() if k != "csv"}, **dialect["csv"]}
     if raw.get("format") in ("csv", "tsv"):
         _keep_codes_as_text(raw, path)
     return raw
