@@ -15,6 +15,7 @@ import yaml
 from click.testing import CliRunner
 
 from opendata.cli import main
+from opendata.describe import describe_table
 from opendata.errors import CouldNotRun
 from opendata.validate import validate_package
 
@@ -71,6 +72,7 @@ def test_findings_equal_frictionless_validate_on_the_bare_file(here: Path, case:
 def test_a_tsv_file_is_read_with_tabs(here: Path) -> None:
     Path("t.tsv").write_text("code\tn\n010000\t1\n020000\tx\n", encoding="utf-8")
     assert ours("t.tsv") == theirs("t.tsv") == set()
+    assert describe_table("t.tsv")["schema"]["fields"][0]["type"] == "string"  # a code, as text
     schema = {"fields": [{"name": "code", "type": "string"}, {"name": "n", "type": "integer"}]}
     Path("s.json").write_text(json.dumps(schema), encoding="utf-8")
     assert ours("t.tsv", schema="s.json") == {(3, "n", "type-error")}

@@ -36,7 +36,7 @@ def _keep_codes_as_text(raw: dict[str, Any], path: Path) -> list[str]:
     widths: dict[str, set[int]] = {name: set() for name in fields}
     leading_zero: set[str] = set()
     dialect: dict[str, Any] = d if isinstance(d := raw.get("dialect"), dict) else {}
-    delimiter = dialect.get("delimiter") or ("\t" if raw.get("format") == "tsv" else ",")
+    delimiter = dialect.get("delimiter") or ","
     encoding = raw.get("encoding") or "utf-8"
     opened = (
         gzip.open(path, "rt", encoding=encoding, newline="")
