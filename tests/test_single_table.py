@@ -171,4 +171,4 @@ def test_a_table_schema_given_as_the_descriptor_says_what_to_do(here: Path) -> N
 
 def test_a_missing_data_file_could_not_run(here: Path) -> None:
     result = CliRunner().invoke(main, ["validate", "missing.csv"])
-    assert result.exit_code == 2 and "data file not found" in result.stderr
+    assert result.exit_code == 2 and "missing.csv: not found" in result.stderr

@@ -110,8 +110,12 @@ def _table(text: str, schema: str | Path | None, downloads: Downloads | None) ->
         path = downloads.fetch(text)
     else:
         path = Path(text)
+        if not path.exists():
+            raise CouldNotRun(
+                "not found", path=text, hint="give a package folder, a descriptor or a data file"
+            )
         if not path.is_file():
-            raise CouldNotRun("data file not found", path=text, hint="check the path")
+            raise CouldNotRun("data file is not a regular file", path=text)
     # Inferred even with a schema: the encoding, format and dialect come from the file.
     raw = describe_table(path)
     if schema is not None:

@@ -1,5 +1,7 @@
 """Downloads over http(s): a size limit, a read timeout and a total deadline, one-line errors.
 
+(Imported by every `load_package`, so what only a download needs is imported when it happens.)
+
 `download` copies one URL to a file. `Downloads` is a private temporary folder of the files one
 command downloaded (a remote descriptor and the files it names), removed when it closes; while
 it is open (`with Downloads(...)`), `opendata.package.safe_local_path` fetches the URLs and the
@@ -10,10 +12,7 @@ back into the URLs they came from, so that no finding names the temporary folder
 from __future__ import annotations
 
 import contextvars
-import hashlib
 import os
-import shutil
-import tempfile
 import time
 import urllib.parse
 from collections.abc import Callable
@@ -73,6 +72,8 @@ def copy_limited(
     (`TooLarge`) and at the monotonic time UNTIL (`DeadlinePassed`, whose hint names
     DEADLINE_ENV); `on_bytes` hears each piece.
     """
+    import hashlib
+
     h = hashlib.sha256()
     size = 0
     with dest.open("wb") as out:
@@ -208,6 +209,8 @@ class Downloads:
     def folder(self) -> Path:
         """The private folder (created, mode 0700, on first use)."""
         if self._folder is None:
+            import tempfile
+
             self._folder = Path(tempfile.mkdtemp(prefix="opendata-remote-")).resolve()
         return self._folder
 
@@ -286,6 +289,8 @@ class Downloads:
             _ACTIVE.reset(self._token)
             self._token = None
         if self._folder is not None:
+            import shutil
+
             shutil.rmtree(self._folder, ignore_errors=True)
 
 
