@@ -172,3 +172,9 @@ def test_a_table_schema_given_as_the_descriptor_says_what_to_do(here: Path) -> N
 def test_a_missing_data_file_could_not_run(here: Path) -> None:
     result = CliRunner().invoke(main, ["validate", "missing.csv"])
     assert result.exit_code == 2 and "missing.csv: not found" in result.stderr
+
+
+def test_the_spark_engine_refuses_a_single_file_before_starting(here: Path) -> None:
+    Path("t.csv").write_text(CASES["too-few-integers"], encoding="utf-8")
+    result = CliRunner().invoke(main, ["validate", "t.csv", "--engine", "spark"])
+    assert result.exit_code == 2 and "--engine spark reads local descriptors only" in result.stderr

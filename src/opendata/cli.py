@@ -169,12 +169,15 @@ def validate(
     from opendata.render.progress import terminal_progress
     from opendata.render.report import render
 
-    if engine == "spark" and (schema or allow_remote or "://" in descriptor):
-        raise CouldNotRun(
-            "--engine spark reads local descriptors only",
-            path=descriptor,
-            hint="use --engine local for --schema, --allow-remote or URLs",
-        )
+    if engine == "spark":
+        from opendata.inputs import is_table
+
+        if schema or allow_remote or "://" in descriptor or is_table(descriptor):
+            raise CouldNotRun(
+                "--engine spark reads local descriptors only",
+                path=descriptor,
+                hint="use --engine local for a single data file, --schema or --allow-remote",
+            )
     try:
         if engine == "spark":
             from opendata.spark.engine import validate_package_spark
