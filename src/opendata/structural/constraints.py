@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 from opendata.structural.cells import Parsed, parse_column
 from opendata.structural.findings import Findings, values_at
+from opendata.structural.judged import compared_in_python, python_masks
 from opendata.structural.parsers import python_value, scalar_parser
 from opendata.structural.patterns import BUDGET_SECONDS, pattern_violations
 
@@ -43,6 +44,8 @@ def _constraint_masks(
             for name, bound, mask in _constraint_masks(f, words, words, undecided)
             if pc.any(mask).as_py()
         ]
+    if compared_in_python(f):
+        return python_masks(f, values)
     out = _bound_masks(f, values)
     c = f.constraints
     if f.type in (
@@ -305,7 +308,9 @@ def _check_constraints(found: Findings, batch: Batch, column: _Column, not_blank
             )
     undecided: list[int] = []
     for name, bound, mask in _constraint_masks(f, parsed.values, col, undecided):
-        mask = pc.and_(pc.and_(pc.fill_null(mask, False), pc.is_valid(parsed.values)), not_blank)
+        # A cell that is not of the field's type has no value to constrain (frictionless).
+        valid = pc.and_(pc.is_valid(parsed.values), pc.invert(pc.fill_null(parsed.invalid, False)))
+        mask = pc.and_(pc.and_(pc.fill_null(mask, False), valid), not_blank)
         hits = _indices(mask)
         _report_cells(
             found,

@@ -20,7 +20,7 @@ from opendata.errors import CouldNotRun
 from opendata.io.ahead import read_ahead
 from opendata.io.batches import Batch
 from opendata.io.encoding import BadEncoding, find_bad_bytes
-from opendata.io.plan import arrow_type, encoded_columns, typed_columns
+from opendata.io.plan import arrow_type, encoded_columns, plain_missing_values, typed_columns
 from opendata.io.reader import CsvReader
 from opendata.io.rowmap import RowMap
 from opendata.package import Resource
@@ -173,7 +173,9 @@ def _read_table(
             result.issues = found.issues
             return result
         expected = expected_fields(found, labels, resource.fields)
-        reader.missing_values = list((resource.schema or {}).get("missingValues", [""]))
+        reader.missing_values = plain_missing_values(
+            (resource.schema or {}).get("missingValues", [""])
+        )
         reader.typed, reader.true_values, reader.false_values = typed_columns(
             expected, reader.missing_values
         )
@@ -256,7 +258,7 @@ class _Scan:
         self.resource = resource
         self.references = references
         self.parallel = parallel
-        self.missing_values = list(schema.get("missingValues", [""]))
+        self.missing_values = plain_missing_values(schema.get("missingValues", [""]))
         self.names = names = [f.name for f in expected]
         self.pk = pk = [n for n in resource.primary_key if n in names]
         self.unique = unique = [f.name for f in expected if f.constraints.get("unique")]
