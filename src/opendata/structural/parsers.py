@@ -61,7 +61,8 @@ def _bare_number_pattern() -> re.Pattern[str]:
 def scalar_parser(field: Field) -> Callable[[str], Any]:
     """A Python function text -> typed value, returning INVALID where frictionless reports a type-error."""
     d = field.descriptor
-    ftype, fmt = field.type, field.format
+    # Table Schema v1 once spelled a pattern `fmt:%d/%m/%Y`; frictionless drops the prefix.
+    ftype, fmt = field.type, field.format.removeprefix("fmt:")
     if ftype == "integer":
         return _integer_parser(d)
     if ftype == "number":
