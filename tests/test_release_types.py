@@ -36,6 +36,7 @@ COLUMNS: list[tuple[dict[str, Any], str, str, Any]] = [
     ({"type": "datetime"}, "2020-01-01T10:00:00+02:00", "timestamp[us]", datetime(2020, 1, 1, 8)),
     ({"type": "datetime", "format": "any"}, "10:00", "string", "10:00"),
     ({"type": "time"}, "10:30:00", "time64[us]", time(10, 30)),
+    ({"type": "time"}, "10:30:00+02:00", "time64[us]", time(8, 30)),
     ({"type": "time", "format": "any"}, "10pm", "time64[us]", time(22, 0)),
     ({"type": "year"}, "1850", "int64", 1850),
     ({"type": "yearmonth"}, "1850-1", "string", "1850-1"),
@@ -126,7 +127,7 @@ def test_every_type_round_trips_through_duckdb(built: Path) -> None:
     for i, (_field, cell, _parquet, value) in enumerate(COLUMNS):
         assert rows[0][i] == (cell if value is None else value), (i, rows[0][i])
     assert kinds[7:10] == ["DATE", "DATE", "VARCHAR"]
-    assert kinds[10] == "TIMESTAMP" and kinds[12] == "TIME"
+    assert kinds[10] == "TIMESTAMP" and kinds[12:15] == ["TIME"] * 3
 
 
 CLOCKED_BUILD = """
@@ -155,3 +156,25 @@ def test_build_is_the_same_under_two_clocks(tmp_path: Path) -> None:
         )
         digests.append(hashlib.sha256((out / "every-type-1.0.0.zip").read_bytes()).hexdigest())
     assert digests[0] == digests[1]
+
+
+def test_an_integer_beyond_64_bits_is_refused_not_written_as_missing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # frictionless finds the package valid; a Parquet int64 column cannot hold the value.
+    from opendata.errors import Refused
+
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1767225600")
+    root = tmp_path / "pkg"
+    root.mkdir()
+    (root / "t.csv").write_text("n\n1\n123456789012345678901234567890\n", encoding="utf-8")
+    schema = {"fields": [{"name": "n", "type": "integer"}]}
+    descriptor = {
+        "name": "wide",
+        "version": "1.0.0",
+        "resources": [{"name": "t", "path": "t.csv", "schema": schema}],
+    }
+    (root / "datapackage.json").write_text(json.dumps(descriptor), encoding="utf-8")
+    with pytest.raises(Refused, match="row 3 of field 'n' holds 123456789012345678901234567890"):
+        build(root, tmp_path / "dist")
+    assert not (tmp_path / "dist" / "wide-1.0.0").exists()

@@ -292,6 +292,7 @@ def _check_constraints(found: Findings, batch: Batch, column: _Column, not_blank
 
     positions, numbers = _wide_integers(f, parsed, col)
     for position, number in zip(positions, numbers, strict=True):
+        found.unheld.append((int(batch.rows[position]), f.name, str(number)))
         for name, bound in _wide_violations(f, number):
             _report_cells(
                 found,

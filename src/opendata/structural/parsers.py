@@ -208,6 +208,8 @@ def _datetime_parser(fmt: str) -> Callable[[str], Any]:
 
 
 def _time_parser(fmt: str) -> Callable[[str], Any]:
+    """Times as frictionless reads them; one with an offset (`10:00:00+02:00`) held in UTC, as datetimes are."""
+
     def parse(cell: str) -> Any:
         from dateutil import parser as dateutil_parser
 
@@ -215,11 +217,11 @@ def _time_parser(fmt: str) -> Callable[[str], Any]:
             if fmt == "default":
                 if len(cell) < 8 or cell[5] != ":":
                     return INVALID
-                value: time = dateutil_parser.isoparse(f"2000-01-01T{cell}").time()
+                value: time = _naive(dateutil_parser.isoparse(f"2000-01-01T{cell}")).time()
                 return value
             if fmt == "any":
-                return dateutil_parser.parse(cell, default=ANY_DEFAULT).time()
-            return datetime.strptime(cell, fmt).time()
+                return _naive(dateutil_parser.parse(cell, default=ANY_DEFAULT)).time()
+            return _naive(datetime.strptime(cell, fmt)).time()
         except (ValueError, OverflowError, IndexError):
             return INVALID
 

@@ -14,9 +14,9 @@ from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from opendata.errors import CouldNotRun
+from opendata.errors import CouldNotRun, Refused
 from opendata.io.ahead import read_ahead
 from opendata.io.batches import Batch
 from opendata.io.encoding import BadEncoding, find_bad_bytes
@@ -59,6 +59,7 @@ class TableResult:
     serial_chunks: int = 0  # of which parsed again serially, to place ragged records
     bytes: int | None = None
     readable: bool = True
+    unheld: list[tuple[int, str, Any]] = field(default_factory=list)  # see Findings.unheld
 
     @property
     def has_errors(self) -> bool:
@@ -195,6 +196,7 @@ def _read_table(
         result.readable = False
         result.table = None
     result.issues = found.issues
+    result.unheld = found.unheld
     return result
 
 
@@ -295,6 +297,7 @@ class _Scan:
     def keep_batch(self, batch: Batch, own: Findings, typed: dict[str, pa.Array]) -> None:
         """Take a checked batch's findings, stored columns and row numbers (in file order)."""
         self.found.issues.extend(own.issues)
+        self.found.unheld.extend(own.unheld)
         for name in self.store:
             values = typed[name]
             if name in self.narrow:
@@ -390,6 +393,14 @@ def read_typed(resource: Resource) -> pa.Table:
     result = validate_table(resource, keep=None)
     if result.table is None:
         raise CouldNotRun(f"cannot read resource {resource.name!r}", path=resource.path)
+    if result.unheld:
+        row, name, text = result.unheld[0]
+        raise Refused(
+            f"row {row} of field {name!r} holds {text}, an integer beyond 64 bits, which a typed "
+            f"table (Parquet, pandas) cannot hold ({len(result.unheld)} such cell(s))",
+            path=resource.path,
+            hint=f'declare field {name!r} as "type": "number" or "string"',
+        )
     return decoded(result.table)
 
 
