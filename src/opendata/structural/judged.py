@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import operator
 from collections.abc import Callable
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from opendata.io.plan import arrow_type
@@ -63,6 +64,10 @@ def _holds(ok: Callable[[Any], bool], value: Any) -> bool:
         return True
 
 
+def _within(op: Callable[[Any, Any], bool], bound: Any, value: Any) -> bool:
+    return bool(op(value, bound))
+
+
 def _checks(field: Field) -> list[tuple[str, Any, Callable[[Any], bool]]]:
     """Each declared constraint as a predicate on a parsed value (True: the value satisfies it)."""
     c = field.constraints
@@ -70,7 +75,7 @@ def _checks(field: Field) -> list[tuple[str, Any, Callable[[Any], bool]]]:
     for name, op in BOUNDS.items():
         bound = python_value(field, c[name]) if c.get(name) is not None else None
         if bound is not None:
-            out.append((name, c[name], lambda v, op=op, bound=bound: bool(op(v, bound))))
+            out.append((name, c[name], partial(_within, op, bound)))
     if field.type in SIZED:
         if isinstance(c.get("minLength"), int):
             out.append(("minLength", c["minLength"], lambda v: len(v) >= c["minLength"]))
@@ -81,12 +86,22 @@ def _checks(field: Field) -> list[tuple[str, Any, Callable[[Any], bool]]]:
         out.append(("enum", c["enum"], lambda v: v in members))
     if field.type in JSON_SCHEMA_TYPES and isinstance(c.get("jsonSchema"), dict):
         validator = _validator(c["jsonSchema"])
-        out.append(("jsonSchema", c["jsonSchema"], validator.is_valid))
+        if validator is not None:
+            out.append(("jsonSchema", c["jsonSchema"], validator.is_valid))
     return out
 
 
 def _validator(schema: dict[str, Any]) -> Any:
-    """A JSON Schema validator of the draft the schema names (the latest when it names none)."""
+    """A validator of the draft the schema names (the latest when it names none); None if invalid.
+
+    An invalid JSON Schema is the Table Schema's problem, for the schema check to report.
+    """
+    import jsonschema.exceptions
     import jsonschema.validators
 
-    return jsonschema.validators.validator_for(schema)(schema)
+    cls = jsonschema.validators.validator_for(schema)
+    try:
+        cls.check_schema(schema)
+    except jsonschema.exceptions.SchemaError:
+        return None
+    return cls(schema)
