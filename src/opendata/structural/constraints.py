@@ -308,9 +308,12 @@ def _check_constraints(found: Findings, batch: Batch, column: _Column, not_blank
                 ),
             )
     undecided: list[int] = []
+    valid = pc.is_valid(parsed.values)
+    if pc.any(parsed.invalid).as_py():
+        # A cell not of the field's type has no value to constrain (frictionless), though a
+        # column kept as text may still hold its text.
+        valid = pc.and_(valid, pc.invert(pc.fill_null(parsed.invalid, False)))
     for name, bound, mask in _constraint_masks(f, parsed.values, col, undecided):
-        # A cell that is not of the field's type has no value to constrain (frictionless).
-        valid = pc.and_(pc.is_valid(parsed.values), pc.invert(pc.fill_null(parsed.invalid, False)))
         mask = pc.and_(pc.and_(pc.fill_null(mask, False), valid), not_blank)
         hits = _indices(mask)
         _report_cells(
