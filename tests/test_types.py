@@ -405,6 +405,31 @@ CASES: list[tuple[str, dict[str, Any], list[str], bool]] = [
         ["11:59:59", "12:00:00"],
         True,
     ),
+    # unique: values kept as text repeat as values
+    (
+        "yearmonth-unique",
+        {"type": "yearmonth", "constraints": {"unique": True}},
+        ["2020-01", "2020-1", "2020-02"],
+        False,
+    ),
+    (
+        "geopoint-unique",
+        {"type": "geopoint", "constraints": {"unique": True}},
+        ["1,2", "1.0, 2", "2,1"],
+        False,
+    ),
+    (
+        "duration-unique",
+        {"type": "duration", "constraints": {"unique": True}},
+        ["P1D", "PT24H", "P2D"],
+        False,
+    ),
+    (
+        "date-any-unique",
+        {"type": "date", "format": "any", "constraints": {"unique": True}},
+        ["2020-01-01", "1 Jan 2020", "x"],
+        False,
+    ),
     # constraints a type does not take: both refuse the schema
     (
         "exclusive-v1",
@@ -512,3 +537,9 @@ def test_json_schema_constraint_is_evaluated(tmp_path: Path) -> None:
     items = {"type": "array", "items": {"type": "integer"}}
     arr = {"type": "array", "constraints": {"jsonSchema": items}}
     assert _cells(tmp_path, arr, ["[1, 2]", '[1, "x"]']) == {(3, "v", "constraint-error")}
+
+
+def test_unique_lists_compare_as_values(tmp_path: Path) -> None:
+    # frictionless raises (a list is unhashable); opendata compares the items' values.
+    field = {"type": "list", "itemType": "integer", "constraints": {"unique": True}}
+    assert _cells(tmp_path, field, ["1,2", "1,02", "2,1"]) == {(3, "v", "unique-error")}

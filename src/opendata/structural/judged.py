@@ -105,3 +105,42 @@ def _validator(schema: dict[str, Any]) -> Any:
     except jsonschema.exceptions.SchemaError:
         return None
     return cls(schema)
+
+
+def key_values(field: Field, values: pa.Array) -> pa.Array:
+    """The column as keys compare it: values kept as text become one spelling per value.
+
+    frictionless compares key cells as values: `2020-1` repeats `2020-01`, `PT24H` repeats
+    `P1D`. Each distinct text is given its value's canonical spelling (nulls stay null).
+    """
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if not compared_in_python(field):
+        return values
+    if not pa.types.is_dictionary(values.type):
+        values = pc.dictionary_encode(values)
+    parse = scalar_parser(field)
+    words = [None if w is None else _spelling(parse(w)) for w in values.dictionary.to_pylist()]
+    return pc.take(pa.array(words, pa.string()), values.indices)
+
+
+def _spelling(value: Any) -> str | None:
+    """One text per value: what a key compares for types held as text."""
+    import json
+    from datetime import date, time, timedelta
+    from decimal import Decimal
+
+    if value is INVALID:
+        return None
+    if isinstance(value, date | time):
+        return value.isoformat()
+    if isinstance(value, tuple) and len(value) == 2 and isinstance(value[0], Decimal):
+        return ",".join(str(v.normalize()) for v in value)  # a geopoint
+    if isinstance(value, tuple):
+        return f"{value[0]:04d}-{value[1]:02d}"  # a yearmonth
+    if isinstance(value, timedelta) or type(value).__name__ == "Duration":
+        import isodate
+
+        return str(isodate.duration_isoformat(value))
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), default=str)

@@ -28,6 +28,7 @@ from opendata.report import Issue
 from opendata.structural.constraints import check_batch
 from opendata.structural.findings import Findings
 from opendata.structural.integrity import check_integrity
+from opendata.structural.judged import key_values
 from opendata.structural.keys import check_foreign_key, check_primary_key, check_unique
 from opendata.structural.schema import check_schema, expected_fields
 
@@ -370,10 +371,12 @@ class _Scan:
             else:
                 self.columns = {name: self.column(name) for name in stored}
             columns = self.columns
+            by_name = self.by_name
             for name in self.unique:
-                check_unique(found, columns[name], where, name)
+                check_unique(found, key_values(by_name[name], columns[name]), where, name)
             if pk and len(pk) == len(self.resource.primary_key):
-                check_primary_key(found, [columns[n] for n in pk], pk, where)
+                keys = [key_values(by_name[n], columns[n]) for n in pk]
+                check_primary_key(found, keys, pk, where)
             if parallel:
                 fk_done.result()
             else:
