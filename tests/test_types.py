@@ -527,6 +527,15 @@ def test_partial_date_under_format_any_is_kept_as_written(tmp_path: Path) -> Non
     assert table.column("v").to_pylist() == ["1850-01", "2 Jan 2020", None]
 
 
+def test_a_partial_date_is_not_the_first_day_of_its_month_in_a_key(tmp_path: Path) -> None:
+    field = {"type": "date", "format": "any", "constraints": {"unique": True}}
+    assert _cells(tmp_path, field, ["1850-01", "1850-01-01", "Jan 1850"]) == {
+        (4, "v", "unique-error")
+    }
+    field["type"] = "datetime"
+    assert _cells(tmp_path, field, ["10:00", "11:00", "10:00:00"]) == {(4, "v", "unique-error")}
+
+
 def test_json_schema_constraint_is_evaluated(tmp_path: Path) -> None:
     # frictionless 5.21 refuses `jsonSchema` (a Table Schema v2 constraint of object and array).
     obj = {"type": "object", "constraints": {"jsonSchema": {"type": "object", "required": ["a"]}}}

@@ -13,7 +13,7 @@ from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from opendata.io.plan import arrow_type
-from opendata.structural.parsers import INVALID, python_value, scalar_parser
+from opendata.structural.parsers import INVALID, partial_any_date, python_value, scalar_parser
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -121,7 +121,14 @@ def key_values(field: Field, values: pa.Array) -> pa.Array:
     if not pa.types.is_dictionary(values.type):
         values = pc.dictionary_encode(values)
     parse = scalar_parser(field)
-    words = [None if w is None else _spelling(parse(w)) for w in values.dictionary.to_pylist()]
+    # A partial date (`1850-01`, `Jan 1850`) is its own value, not the first day of its month.
+    any_format, with_time = field.format == "any", field.type == "datetime"
+    words = [
+        None
+        if w is None
+        else (any_format and partial_any_date(w, with_time)) or _spelling(parse(w))
+        for w in values.dictionary.to_pylist()
+    ]
     return pc.take(pa.array(words, pa.string()), values.indices)
 
 

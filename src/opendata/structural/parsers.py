@@ -46,12 +46,33 @@ KNOWN_TYPES = {
 }
 
 
-__all__ = ["INVALID", "KNOWN_TYPES", "python_value", "scalar_parser"]
+__all__ = ["INVALID", "KNOWN_TYPES", "partial_any_date", "python_value", "scalar_parser"]
 
 # dateutil fills the parts a `format: any` date leaves out from its `default`, which frictionless
 # leaves at today: `1850-01` is read as the 2nd of January on the 2nd of a month. A fixed default
 # makes the reading a function of the text (the first day of the period), never of the clock.
 ANY_DEFAULT = datetime(2000, 1, 1)
+_OTHER_DEFAULT = datetime(2001, 2, 2)
+
+
+def partial_any_date(cell: str, with_time: bool = False) -> str | None:
+    """The parts a `format: any` date gives when it leaves some out (`1850-01-??`); else None.
+
+    `with_time` (a datetime): the time of day follows (`????-??-??T10:00:00`).
+    """
+    from dateutil import parser as dateutil_parser
+
+    try:
+        one = dateutil_parser.parse(cell, default=ANY_DEFAULT)
+        other = dateutil_parser.parse(cell, default=_OTHER_DEFAULT)
+    except (ValueError, OverflowError):
+        return None
+    if one.date() == other.date():
+        return None
+    year = f"{one.year:04d}" if one.year == other.year else "????"
+    month = f"{one.month:02d}" if one.month == other.month else "??"
+    day = f"{one.day:02d}" if one.day == other.day else "??"
+    return f"{year}-{month}-{day}" + (f"T{_naive(one).time().isoformat()}" if with_time else "")
 
 
 def _bare_number_pattern() -> re.Pattern[str]:
