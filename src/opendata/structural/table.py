@@ -14,13 +14,13 @@ from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from opendata.errors import CouldNotRun
+from opendata.errors import CouldNotRun, Refused
 from opendata.io.ahead import read_ahead
 from opendata.io.batches import Batch
 from opendata.io.encoding import BadEncoding, find_bad_bytes
-from opendata.io.plan import arrow_type, encoded_columns, typed_columns
+from opendata.io.plan import arrow_type, encoded_columns, plain_missing_values, typed_columns
 from opendata.io.reader import CsvReader
 from opendata.io.rowmap import RowMap
 from opendata.package import Resource
@@ -28,6 +28,7 @@ from opendata.report import Issue
 from opendata.structural.constraints import check_batch
 from opendata.structural.findings import Findings
 from opendata.structural.integrity import check_integrity
+from opendata.structural.judged import key_values
 from opendata.structural.keys import check_foreign_key, check_primary_key, check_unique
 from opendata.structural.schema import check_schema, expected_fields
 
@@ -59,6 +60,7 @@ class TableResult:
     serial_chunks: int = 0  # of which parsed again serially, to place ragged records
     bytes: int | None = None
     readable: bool = True
+    unheld: list[tuple[int, str, Any]] = field(default_factory=list)  # see Findings.unheld
 
     @property
     def has_errors(self) -> bool:
@@ -173,7 +175,9 @@ def _read_table(
             result.issues = found.issues
             return result
         expected = expected_fields(found, labels, resource.fields)
-        reader.missing_values = list((resource.schema or {}).get("missingValues", [""]))
+        reader.missing_values = plain_missing_values(
+            (resource.schema or {}).get("missingValues", [""])
+        )
         reader.typed, reader.true_values, reader.false_values = typed_columns(
             expected, reader.missing_values
         )
@@ -193,6 +197,7 @@ def _read_table(
         result.readable = False
         result.table = None
     result.issues = found.issues
+    result.unheld = found.unheld
     return result
 
 
@@ -256,7 +261,7 @@ class _Scan:
         self.resource = resource
         self.references = references
         self.parallel = parallel
-        self.missing_values = list(schema.get("missingValues", [""]))
+        self.missing_values = plain_missing_values(schema.get("missingValues", [""]))
         self.names = names = [f.name for f in expected]
         self.pk = pk = [n for n in resource.primary_key if n in names]
         self.unique = unique = [f.name for f in expected if f.constraints.get("unique")]
@@ -293,6 +298,7 @@ class _Scan:
     def keep_batch(self, batch: Batch, own: Findings, typed: dict[str, pa.Array]) -> None:
         """Take a checked batch's findings, stored columns and row numbers (in file order)."""
         self.found.issues.extend(own.issues)
+        self.found.unheld.extend(own.unheld)
         for name in self.store:
             values = typed[name]
             if name in self.narrow:
@@ -365,10 +371,12 @@ class _Scan:
             else:
                 self.columns = {name: self.column(name) for name in stored}
             columns = self.columns
+            by_name = self.by_name
             for name in self.unique:
-                check_unique(found, columns[name], where, name)
+                check_unique(found, key_values(by_name[name], columns[name]), where, name)
             if pk and len(pk) == len(self.resource.primary_key):
-                check_primary_key(found, [columns[n] for n in pk], pk, where)
+                keys = [key_values(by_name[n], columns[n]) for n in pk]
+                check_primary_key(found, keys, pk, where)
             if parallel:
                 fk_done.result()
             else:
@@ -388,6 +396,14 @@ def read_typed(resource: Resource) -> pa.Table:
     result = validate_table(resource, keep=None)
     if result.table is None:
         raise CouldNotRun(f"cannot read resource {resource.name!r}", path=resource.path)
+    if result.unheld:
+        row, name, text = result.unheld[0]
+        raise Refused(
+            f"row {row} of field {name!r} holds {text}, an integer beyond 64 bits, which a typed "
+            f"table (Parquet, pandas) cannot hold ({len(result.unheld)} such cell(s))",
+            path=resource.path,
+            hint=f'declare field {name!r} as "type": "number" or "string"',
+        )
     return decoded(result.table)
 
 

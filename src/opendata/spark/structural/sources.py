@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from opendata.io.plan import plain_missing_values
 from opendata.package import Field, Resource
 from opendata.spark.read import csv_records, header, parse, spark_type
 from opendata.spark.structural.table import col
@@ -51,7 +52,7 @@ def read_csv(
     records, rows = lines.frame, lines.count
     if dialect.get("header", True):
         records, rows = records.filter(F.col("row") > 1), rows - 1
-    missing_values = list((resource.schema or {}).get("missingValues", [""]))
+    missing_values = plain_missing_values((resource.schema or {}).get("missingValues", [""]))
     return expected, parse(records, expected, missing_values, dialect), rows
 
 
@@ -82,5 +83,5 @@ def read_parquet(
         F.lit(None).cast("bigint").alias("line"),
         *cells,
     )
-    missing_values = list((resource.schema or {}).get("missingValues", [""]))
+    missing_values = plain_missing_values((resource.schema or {}).get("missingValues", [""]))
     return expected, parse(records, expected, missing_values, None), df.count()
