@@ -163,7 +163,6 @@ def validate(
                     only=only,
                     sources=sources,
                     block_size=chunk_mb << 20,
-                    child=True,
                     progress=progress,
                 )
     except MemoryError:
