@@ -98,6 +98,12 @@ class Resource:
         return out
 
     @property
+    def missing_values(self) -> list[str]:
+        """The schema's missing values as text (v2's `{"value": ...}` objects by their value)."""
+        entries = (self.schema or {}).get("missingValues", [""])
+        return [e.get("value") if isinstance(e, dict) else e for e in entries]
+
+    @property
     def encoding(self) -> str:
         """The declared encoding (utf-8 by default)."""
         return str(self.descriptor.get("encoding") or "utf-8")

@@ -88,7 +88,7 @@ def resource_issues(raw: dict[str, Any], version: str, place: Place) -> list[Iss
     """Every way one resource's descriptor breaks the standard (its dialect included)."""
     resource = _as_frictionless_reads(raw)
     issues = profile_issues(resource, "standard-resource", "resource-error", place)
-    kind = resource.get("type")
+    kind = raw.get("type")  # the type as written: a v1 tabular profile then makes it "table"
     if kind and kind not in RESOURCE_TYPES:
         issues.append(
             place.issue("resource-error", f"resource type {kind!r} is not supported", "type")

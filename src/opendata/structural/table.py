@@ -173,7 +173,7 @@ def _read_table(
             result.issues = found.issues
             return result
         expected = expected_fields(found, labels, resource.fields)
-        reader.missing_values = list((resource.schema or {}).get("missingValues", [""]))
+        reader.missing_values = resource.missing_values
         reader.typed, reader.true_values, reader.false_values = typed_columns(
             expected, reader.missing_values
         )
@@ -256,7 +256,7 @@ class _Scan:
         self.resource = resource
         self.references = references
         self.parallel = parallel
-        self.missing_values = list(schema.get("missingValues", [""]))
+        self.missing_values = resource.missing_values
         self.names = names = [f.name for f in expected]
         self.pk = pk = [n for n in resource.primary_key if n in names]
         self.unique = unique = [f.name for f in expected if f.constraints.get("unique")]
