@@ -101,7 +101,7 @@ class Resource:
     def missing_values(self) -> list[str]:
         """The schema's missing values as text (v2's `{"value": ...}` objects by their value)."""
         entries = (self.schema or {}).get("missingValues", [""])
-        return [e.get("value") if isinstance(e, dict) else e for e in entries]
+        return [str(e.get("value")) if isinstance(e, dict) else e for e in entries]
 
     @property
     def encoding(self) -> str:

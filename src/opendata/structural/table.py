@@ -250,7 +250,6 @@ class _Scan:
         references: dict[str, pa.Table] | None,
         parallel: bool,
     ) -> None:
-        schema = resource.schema or {}
         self.found = found
         self.expected = expected
         self.resource = resource
