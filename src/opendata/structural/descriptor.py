@@ -33,6 +33,9 @@ def descriptor_issues(package: Package) -> list[Issue]:
     version = standard_version(descriptor)
     place = Place(package.descriptor_path.name)
     issues = profile_issues(descriptor, "standard-package", "package-error", place)
+    if descriptor.get("type"):  # the standard defines no package types
+        problem = f"package type {descriptor['type']!r} is not supported"
+        issues.append(place.issue("package-error", problem, "type"))
     if not issues:
         issues.extend(_package_rules(descriptor, version, place))
     raws = descriptor.get("resources")
