@@ -227,3 +227,23 @@ def test_validation_imports_neither_frictionless_nor_starts_a_process(tmp_path: 
     )
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
+
+
+def test_yaml_checks_and_a_yaml_package_in_diff(tmp_path: Path) -> None:
+    import yaml
+
+    from opendata.versions.diff import diff_packages
+
+    d = descriptor()
+    d["resources"][0]["checks"] = "counties.checks.yml"
+    path = write(tmp_path / "old", d, "datapackage.yml")
+    check = {"id": "people-sum", "type": "column-sum", "column": "people", "equals": 12}
+    check["message"] = "county populations add up to 12"
+    (path.parent / "counties.checks.yml").write_text(yaml.safe_dump([check]), encoding="utf-8")
+    assert codes(path) == []
+    (path.parent / "counties.csv").write_text(COUNTIES + "110103,Beijing,1\n", encoding="utf-8")
+    [(resource, code)] = codes(path)
+    assert resource == "counties" and code != "check-error"
+    write(tmp_path / "new", descriptor(), "datapackage.yml")
+    [changed] = diff_packages(tmp_path / "old", tmp_path / "new").resources
+    assert (changed.rows_before, changed.rows_after) == (3, 2)
