@@ -132,11 +132,6 @@ class Package:
         return str(self.descriptor.get("name") or self.basepath.name)
 
     @property
-    def standard(self) -> str:
-        """The Data Package version the descriptor follows: "v1", "v2" or "unknown"."""
-        return standard_version(self.descriptor)
-
-    @property
     def version(self) -> str | None:
         """The package version, if declared."""
         v = self.descriptor.get("version")
