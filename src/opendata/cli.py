@@ -194,7 +194,6 @@ def validate(
                     only=only,
                     sources=sources,
                     block_size=chunk_mb << 20,
-                    child=True,
                     progress=progress,
                     schema=schema,
                     allow_remote=allow_remote,

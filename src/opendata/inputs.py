@@ -41,11 +41,6 @@ class Opened:
     table: bool
     downloads: Downloads | None
 
-    @property
-    def child_ok(self) -> bool:
-        """Whether a child process can load the same package from its descriptor file alone."""
-        return not self.table and (self.downloads is None or not self.downloads.fetched)
-
     def public_report(self, report: Report) -> Report:
         """REPORT with every downloaded file named by its URL, not by its temporary copy."""
         if self.downloads is None:

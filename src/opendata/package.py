@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -10,6 +11,9 @@ from typing import Any
 from opendata.errors import CouldNotRun
 
 DESCRIPTOR_NAME = "datapackage.json"
+# The names a folder's descriptor may have, in the order they are looked for.
+DESCRIPTOR_NAMES = (DESCRIPTOR_NAME, "datapackage.yaml", "datapackage.yml")
+YAML_SUFFIXES = (".yaml", ".yml")
 
 
 @dataclass
@@ -40,6 +44,11 @@ class Resource:
     schema_path: str | None = None
     checks: list[dict[str, Any]] = field(default_factory=list)
     checks_path: str | None = None
+    # Where the resource sits in its package: the descriptor's file name, its index in
+    # `resources`, and the package's Data Package version ("v1", "v2" or "unknown").
+    descriptor_file: str = DESCRIPTOR_NAME
+    index: int = 0
+    standard: str = "v1"
 
     @property
     def fields(self) -> list[Field]:
@@ -89,6 +98,12 @@ class Resource:
         return out
 
     @property
+    def missing_values(self) -> list[str]:
+        """The schema's missing values as text (v2's `{"value": ...}` objects by their value)."""
+        entries = (self.schema or {}).get("missingValues", [""])
+        return [str(e.get("value")) if isinstance(e, dict) else e for e in entries]
+
+    @property
     def encoding(self) -> str:
         """The declared encoding (utf-8 by default)."""
         return str(self.descriptor.get("encoding") or "utf-8")
@@ -132,6 +147,31 @@ class Package:
     def has(self, name: str) -> bool:
         """Whether a resource of that name exists."""
         return any(r.name == name for r in self.resources)
+
+
+_STANDARD_PROFILE = re.compile(r"/profiles/(\d+)\.\d+/")
+
+
+def standard_version(descriptor: dict[str, Any]) -> str:
+    """ "v1", "v2" or "unknown": the Data Package version a package descriptor declares.
+
+    Its `$schema` names it (a datapackage.org profile URL: `/profiles/1.0/` is v1, `/profiles/2.0/`
+    v2); without one it is v1, and a custom `$schema` URL is "unknown", where a rule that differs
+    between the versions takes the lenient side. The package's version holds for everything in
+    it, whatever `$schema` a resource or schema declares (as frictionless 5.21 reads the standard).
+    """
+    from urllib.parse import urlparse
+
+    declared = descriptor.get("$schema")
+    if not declared:
+        return "v1"
+    if not isinstance(declared, str):
+        return "unknown"
+    url = urlparse(declared)
+    found = _STANDARD_PROFILE.search(url.path)
+    if url.netloc == "datapackage.org" and found and found.group(1) in ("1", "2"):
+        return f"v{found.group(1)}"
+    return "unknown"
 
 
 # A descriptor, schema, checks file or catalog index is metadata: bounded in size and nesting,
@@ -233,6 +273,37 @@ def read_json(path: Path, *, what: str) -> Any:
     return parse_json(read_bounded(path, what=what), what=what, where=str(path))
 
 
+def read_metadata(path: Path, *, what: str) -> Any:
+    """Parse a metadata file: YAML when it is named `.yaml`/`.yml`, JSON otherwise."""
+    if path.suffix.lower() not in YAML_SUFFIXES:
+        return read_json(path, what=what)
+    from opendata.safe_yaml import parse_yaml
+
+    raw = read_bounded(path, what=what)
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise CouldNotRun(
+            f"{what} is not UTF-8 (byte {exc.start})", path=str(path), hint="save it as UTF-8"
+        ) from None
+    return parse_yaml(text, what=what, where=str(path), max_depth=MAX_JSON_DEPTH)
+
+
+def find_descriptor(source: str | Path) -> Path:
+    """The descriptor file SOURCE names: itself, or in a folder the first of DESCRIPTOR_NAMES."""
+    path = Path(source)
+    if not path.is_dir():
+        return path
+    for name in DESCRIPTOR_NAMES:
+        if (path / name).exists():
+            return path / name
+    raise CouldNotRun(
+        "descriptor not found",
+        path=str(path / DESCRIPTOR_NAME),
+        hint=f"the folder needs one of {', '.join(DESCRIPTOR_NAMES)}",
+    )
+
+
 def safe_local_path(basepath: Path, relpath: Any, *, what: str, descriptor: Path) -> Path:
     """Resolve a descriptor path inside the package folder; refuse absolute and escaping paths.
 
@@ -332,10 +403,10 @@ def _load_raw_ref(
         return None, None
     if isinstance(value, str):
         full = safe_local_path(basepath, value, what=what, descriptor=descriptor)
-        loaded = read_json(full, what=what)
+        loaded = read_metadata(full, what=what)
         if not isinstance(loaded, kind):
             raise CouldNotRun(
-                f"{what} must be a JSON {'object' if kind is dict else 'list'}", path=value
+                f"{what} must be {'an object' if kind is dict else 'a list'}", path=value
             )
         return loaded, value
     if not isinstance(value, kind):
@@ -375,21 +446,21 @@ def _load_resource(raw: Any, index: int, basepath: Path, path: Path) -> Resource
         schema_path=schema_path,
         checks=list(checks or []),
         checks_path=checks_path,
+        descriptor_file=path.name,
+        index=index,
     )
 
 
 def load_package(source: str | Path) -> Package:
-    """Load a descriptor (a file, or a folder holding datapackage.json) and resolve its parts."""
+    """Load a descriptor (a JSON or YAML file, or a folder holding one) and resolve its parts."""
     from opendata.remote import refuse_remote
 
     if "://" in str(source):  # Path would mangle it; `opendata.inputs` downloads it when allowed
         refuse_remote(str(source), what="descriptor", where=str(source))
-    path = Path(source)
-    if path.is_dir():
-        path = path / DESCRIPTOR_NAME
-    descriptor = read_json(path, what="descriptor")
+    path = find_descriptor(source)
+    descriptor = read_metadata(path, what="descriptor")
     if not isinstance(descriptor, dict):
-        raise CouldNotRun("descriptor must be a JSON object", path=str(path))
+        raise CouldNotRun("descriptor must be an object (a mapping)", path=str(path))
     resources_raw = descriptor.get("resources")
     if not isinstance(resources_raw, list) or not resources_raw:
         raise CouldNotRun(
@@ -404,6 +475,7 @@ def load_package(source: str | Path) -> Package:
         resource = _load_resource(raw, index, basepath, path)
         if any(r.name == resource.name for r in resources):
             raise CouldNotRun(f"resource name {resource.name!r} is used twice", path=str(path))
+        resource.standard = standard_version(descriptor)
         resources.append(resource)
     pchecks, pchecks_path = _load_ref(
         descriptor.get("checks"), basepath, path, what="package checks", kind=list, shape="checks"

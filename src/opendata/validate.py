@@ -23,7 +23,7 @@ if TYPE_CHECKING:
 
 
 def _prepare(pending: Pending, semantic: bool) -> Verdicts:
-    """Import pandas (and pandera, when checks will run) while frictionless's verdicts are worked out.
+    """Import pandas (and pandera, when checks will run), then work out the descriptor's verdicts.
 
     pandas comes first: pyarrow imports it at the first compute call (to recognise pandas
     objects among the arguments), so until it is imported the reader's checks wait for it.
@@ -38,7 +38,7 @@ def _prepare(pending: Pending, semantic: bool) -> Verdicts:
 class _Background:
     """Runs a function on a daemon thread; `result()` waits for it and re-raises its error.
 
-    Used for the pandas and pandera imports and the wait for frictionless's verdicts: imports are
+    Used for the pandas and pandera imports and the descriptor's verdicts: imports are
     Python-bound, while reading tables is mostly pyarrow's parsing, which releases the GIL, so on
     two cores they overlap. A daemon thread never delays the exit after an error.
     """
@@ -116,7 +116,6 @@ def validate_package(
     only: str | None = None,
     sources: str | Path | None = None,
     block_size: int = DEFAULT_BLOCK_SIZE,
-    child: bool = False,
     progress: Progress | None = None,
     schema: str | Path | None = None,
     allow_remote: bool = False,
@@ -126,20 +125,13 @@ def validate_package(
     SOURCE is a package folder, a descriptor, or one data file (validated against `schema`, or
     against the schema `opendata describe` infers for it); with `allow_remote` it may be an
     http(s) URL, and URLs in the descriptor are downloaded too (see `opendata.inputs`).
-    With `child`, frictionless's checks of the descriptor and schemas run in a child Python
-    process (see `opendata.structural.verdicts`): the command line asks for it, to start faster; a program
-    calling this function gets them in its own process unless it asks too. `progress` is
-    told of each table read and the bytes read of it.
+    `progress` is told of each table read and the bytes read of it.
     """
     from opendata.inputs import open_package
 
     with open_package(source, schema=schema, allow_remote=allow_remote) as opened:
         package = opened.package
-        pending = Pending(package, child and opened.child_ok)
-        try:
-            report = _validate(package, pending, only, sources, block_size, progress)
-        finally:
-            pending.cancel()
+        report = _validate(package, Pending(package), only, sources, block_size, progress)
         return opened.public_report(report)
 
 
@@ -227,7 +219,7 @@ def _read_tables(
 ) -> tuple[dict[str, TableResult], dict[str, pa.Table]]:
     """Each table's structural result and the typed columns kept of it, read in `order`.
 
-    Tables are read without waiting for frictionless's verdict on their schemas (it arrives
+    Tables are read without waiting for the verdict on their schemas (it arrives
     from the background thread meanwhile). Should a schema be invalid, which is rare, every
     table is read again in order, each after its verdict, so that no table is compared with
     (or keyed against) a table whose schema cannot be trusted.

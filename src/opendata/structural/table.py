@@ -175,9 +175,7 @@ def _read_table(
             result.issues = found.issues
             return result
         expected = expected_fields(found, labels, resource.fields)
-        reader.missing_values = plain_missing_values(
-            (resource.schema or {}).get("missingValues", [""])
-        )
+        reader.missing_values = resource.missing_values
         reader.typed, reader.true_values, reader.false_values = typed_columns(
             expected, reader.missing_values
         )
@@ -255,13 +253,12 @@ class _Scan:
         references: dict[str, pa.Table] | None,
         parallel: bool,
     ) -> None:
-        schema = resource.schema or {}
         self.found = found
         self.expected = expected
         self.resource = resource
         self.references = references
         self.parallel = parallel
-        self.missing_values = plain_missing_values(schema.get("missingValues", [""]))
+        self.missing_values = resource.missing_values
         self.names = names = [f.name for f in expected]
         self.pk = pk = [n for n in resource.primary_key if n in names]
         self.unique = unique = [f.name for f in expected if f.constraints.get("unique")]
