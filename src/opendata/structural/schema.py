@@ -17,9 +17,7 @@ def check_schema(resource: Resource) -> list[Issue]:
 
     where = resource.schema_path or resource.path
     if resource.schema is None:
-        return [
-            _schema_error(resource, f"resource {resource.name!r} has no schema; add a Table Schema")
-        ]
+        return []  # a file needs none, and a table's is inferred as frictionless infers it
     problem = shape_problem(resource.schema, "table-schema")
     if problem is not None:
         # frictionless itself may raise on such a schema (a string for `fields`), so it is not asked.
