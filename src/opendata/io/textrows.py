@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import csv
 import io
+from dataclasses import replace
 from collections.abc import Iterable, Iterator
 
 from opendata.io.batches import Batch
-from opendata.io.dialect import resolve
+from opendata.io.dialect import declared, resolve
 from opendata.io.encoding import BadEncoding
 from opendata.io.reader import CsvReader
 
@@ -92,10 +93,16 @@ class TextReader(CsvReader):
         self.source.skip_repeated_header = dialect.header
         lists: list[list[str]] = []
         width = 0
+        declared_rows = "header_rows" in declared(self.resource.dialect)
         for number, _line, cells in self._records():
             if dialect.is_comment(number, cells):
                 continue
             width = width or len(cells)
+            if dialect.header and not declared_rows and number not in dialect.header_rows:
+                # The first row that is not a comment is the header (frictionless looks for
+                # one of about the sample's average width: the same row unless it is odd).
+                self.dialect = dialect = replace(dialect, header_rows=(number,))
+            declared_rows = True
             if dialect.header and number in dialect.header_rows:
                 lists.append([c.strip() for c in cells])
             if number >= dialect.first_content_row:
