@@ -91,6 +91,26 @@ def test_tsv_by_extension_and_by_format(tmp_path: Path) -> None:
     assert ("ext", 3, "a", "type-error") in found and ("fmt", 4, "b", "constraint-error") in found
 
 
+def test_tsv_whose_delimiter_cannot_be_sniffed_is_read_with_tabs(tmp_path: Path) -> None:
+    d = package(
+        tmp_path,
+        [{"name": "t", "path": "t.tsv", "schema": INT_B}],
+        {"t.tsv": b'a\tb\n1\tx\ty\nz\n"q\n'},
+    )
+    assert ("t", 2, None, "extra-cell") in same(d)
+
+
+def test_two_header_rows_joined(tmp_path: Path) -> None:
+    schema = {"fields": [{"name": "a_x", "type": "integer"}, {"name": "b_y"}]}
+    dialect = {"headerRows": [1, 2], "headerJoin": "_"}
+    d = package(
+        tmp_path,
+        [{"name": "t", "path": "t.csv", "dialect": dialect, "schema": schema}],
+        {"t.csv": b"a,b\nx,y\n1,x\nz,y\n"},
+    )
+    assert same(d) == {("t", 4, "a_x", "type-error")}
+
+
 def test_gzip_bz2_and_zip_csv(tmp_path: Path) -> None:
     import bz2
 
@@ -332,6 +352,7 @@ DIALECTS: list[tuple[str, dict[str, Any], bytes]] = [
     ("v5-csv-control", {"csv": {"delimiter": ";"}}, b"a;b\n1;x\nz;y\n"),
     ("header-case", {"headerCase": False}, b"A,B\n1,x\nz,y\n"),
     ("blank-rows", {"skipBlankRows": True}, b"a,b\n1,x\n,\nz,y\n"),
+    ("v5-csv-control-quote", {"csv": {"quoteChar": "'"}}, b"a,b\n1,'x,y'\nz,'y'\n"),
 ]
 
 
@@ -356,3 +377,49 @@ def test_comment_rows_keep_lines_right(tmp_path: Path) -> None:
     )
     [issue] = [i for i in validate_package(d).issues if i.code == "type-error"]
     assert (issue.row, issue.line) == (5, 6)
+
+
+def test_bytes_and_hash_of_compressed_and_multipart_resources(tmp_path: Path) -> None:
+    import hashlib
+
+    packed = gzip.compress(CSV)
+    parts = {"p1.csv": b"a,b\n1,x\n", "p2.csv": b"a,b\n2,y\n"}
+    joined = b"a,b\n1,x\n2,y\n"  # the later part's repeated header is not part of the table
+    d = package(
+        tmp_path,
+        [
+            {
+                "name": "gz",
+                "path": "t.csv.gz",
+                "schema": INT_B,
+                "bytes": len(packed) + 1,
+                "hash": hashlib.md5(packed).hexdigest(),
+            },
+            {
+                "name": "gzhash",
+                "path": "t.csv.gz",
+                "schema": INT_B,
+                "hash": "sha256:" + hashlib.sha256(CSV).hexdigest(),
+            },
+            {
+                "name": "multi",
+                "path": list(parts),
+                "schema": INT_B,
+                "bytes": len(joined),
+                "hash": "sha256:" + "0" * 64,
+            },
+            {
+                "name": "multiok",
+                "path": list(parts),
+                "schema": INT_B,
+                "hash": hashlib.md5(joined).hexdigest(),
+            },
+        ],
+        {"t.csv.gz": packed, **parts},
+    )
+    found = {f for f in same(d) if f[3] != "type-error"}
+    assert found == {
+        ("gz", None, None, "byte-count"),
+        ("gzhash", None, None, "hash-count"),
+        ("multi", None, None, "hash-count"),
+    }

@@ -36,8 +36,6 @@ def as_text(column: pa.Array) -> pa.Array:
         return column.cast(pa.string())
     if pa.types.is_timestamp(kind):
         return pc.strftime(column, format="%Y-%m-%dT%H:%M:%S")
-    if pa.types.is_boolean(kind):
-        return pc.if_else(column, "true", "false")
     if pa.types.is_nested(kind):
         return pa.array(
             [None if v is None else json.dumps(v, default=str) for v in column.to_pylist()],
