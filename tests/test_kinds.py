@@ -423,3 +423,16 @@ def test_bytes_and_hash_of_compressed_and_multipart_resources(tmp_path: Path) ->
         ("gzhash", None, None, "hash-count"),
         ("multi", None, None, "hash-count"),
     }
+
+
+def test_python_reader_takes_a_bom_and_other_encodings(tmp_path: Path) -> None:
+    dialect = {"commentChar": "#"}
+    d = package(
+        tmp_path,
+        [
+            {"name": "bom", "path": "b.csv", "dialect": dialect, "schema": INT_B},
+            {"name": "gbk", "path": "g.csv", "encoding": "gbk", "dialect": dialect, "schema": INT_B},
+        ],
+        {"b.csv": "\ufeffa,b\n# x\n1,x\nz,y\n".encode(), "g.csv": "a,b\n1,脱贫\n脱,y\n".encode("gbk")},
+    )
+    assert same(d) == {("bom", 4, "a", "type-error"), ("gbk", 3, "a", "type-error")}

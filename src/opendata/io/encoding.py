@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 
 class BadEncoding(Exception):
@@ -49,7 +49,7 @@ def encodes_as_ascii(encoding: str, marks: list[str]) -> bool:
 
 
 def find_bad_bytes(
-    source: Path | Callable[[], IO[bytes]], encoding: str = "utf-8"
+    source: Path | Callable[[], IO[bytes] | Any], encoding: str = "utf-8"
 ) -> tuple[int, int]:
     """The (line, byte offset) of the first sequence that does not decode, read in blocks.
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 from opendata.errors import CouldNotRun
 
@@ -53,14 +53,14 @@ class ByteSource:
         """The stream's size in bytes, when known before reading it."""
         return self.files[0].stat().st_size if self.plain else None
 
-    def open(self) -> IO[bytes]:
+    def open(self) -> io.BufferedIOBase:
         """The bytes, decompressed and joined."""
         if len(self.files) == 1:
             self.parts = [Part(self.names[0])]
             return self._open_one(self.files[0], self.names[0])
         return io.BufferedReader(_Joined(self), buffer_size=1 << 20)
 
-    def _open_one(self, path: Path, name: str) -> IO[bytes]:
+    def _open_one(self, path: Path, name: str) -> io.BufferedIOBase:
         kind = self.compression
         try:
             if kind == "gz":
@@ -96,7 +96,7 @@ class ByteSource:
         return chosen.path, line - chosen.first_line + 1 + chosen.skipped
 
 
-def _zip_member(path: Path, name: str) -> IO[bytes]:
+def _zip_member(path: Path, name: str) -> io.BufferedIOBase:
     """The one file a zip archive holds (frictionless reads a zipped CSV's single member)."""
     import zipfile
 
@@ -113,7 +113,7 @@ def _zip_member(path: Path, name: str) -> IO[bytes]:
             path=name,
             hint="zip a single data file per resource",
         )
-    return archive.open(members[0])
+    return cast(io.BufferedIOBase, archive.open(members[0]))
 
 
 class _Joined(io.RawIOBase):
@@ -122,7 +122,7 @@ class _Joined(io.RawIOBase):
     def __init__(self, source: ByteSource) -> None:
         self.source = source
         self.index = -1
-        self.current: IO[bytes] | None = None
+        self.current: io.BufferedIOBase | None = None
         self.header: bytes | None = None
         self.lines = 1  # the joined stream's line number at the current position
         self.pending = b""
