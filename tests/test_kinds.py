@@ -431,8 +431,34 @@ def test_python_reader_takes_a_bom_and_other_encodings(tmp_path: Path) -> None:
         tmp_path,
         [
             {"name": "bom", "path": "b.csv", "dialect": dialect, "schema": INT_B},
-            {"name": "gbk", "path": "g.csv", "encoding": "gbk", "dialect": dialect, "schema": INT_B},
+            {
+                "name": "gbk",
+                "path": "g.csv",
+                "encoding": "gbk",
+                "dialect": dialect,
+                "schema": INT_B,
+            },
         ],
-        {"b.csv": "\ufeffa,b\n# x\n1,x\nz,y\n".encode(), "g.csv": "a,b\n1,脱贫\n脱,y\n".encode("gbk")},
+        {
+            "b.csv": "\ufeffa,b\n# x\n1,x\nz,y\n".encode(),
+            "g.csv": "a,b\n1,脱贫\n脱,y\n".encode("gbk"),
+        },
     )
     assert same(d) == {("bom", 4, "a", "type-error"), ("gbk", 3, "a", "type-error")}
+
+
+RAGGED: list[tuple[str, dict[str, Any]]] = [
+    ("python-reader", {"name": "t", "path": "t.csv", "dialect": {"commentChar": "#"}}),
+    ("header-false", {"name": "t", "path": "t.csv", "dialect": {"header": False}}),
+    ("inline", {"name": "t", "data": [["a", "b"], [1, "x"], [], [None, None], [2, "y", 3], [4]]}),
+]
+
+
+@pytest.mark.parametrize(("name", "resource"), RAGGED, ids=[r[0] for r in RAGGED])
+def test_blank_short_and_long_rows_in_every_reader(
+    tmp_path: Path, name: str, resource: dict[str, Any]
+) -> None:
+    data = b"a,b\n1,x\n\n,\n2,y,3\n4\n" if name != "header-false" else b"1,x\n\n,\n2,y,3\n4\n"
+    d = package(tmp_path, [{**resource, "schema": INT_B}], {"t.csv": data})
+    found = {code for _r, _row, _f, code in same(d)}
+    assert found == {"blank-row", "extra-cell", "missing-cell"}

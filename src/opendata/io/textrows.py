@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import csv
 import io
-from dataclasses import replace
 from collections.abc import Iterable, Iterator
+from dataclasses import replace
 
 from opendata.io.batches import Batch
 from opendata.io.dialect import declared, resolve
@@ -71,7 +71,8 @@ class TextReader(CsvReader):
     def _records(self) -> Iterator[tuple[int, int, list[str]]]:
         """Every record with its number (from 1) and the line it starts on."""
         raw = self.source.open()
-        text = io.TextIOWrapper(raw, encoding=self.encoding, newline="")
+        encoding = "utf-8-sig" if self.utf8 else self.encoding
+        text = io.TextIOWrapper(raw, encoding=encoding, newline="")  # type: ignore[type-var]
         reader = csv.reader(text, **self.csv_kwargs())
         line = 1
         try:
