@@ -447,6 +447,23 @@ def test_python_reader_takes_a_bom_and_other_encodings(tmp_path: Path) -> None:
     assert same(d) == {("bom", 4, "a", "type-error"), ("gbk", 3, "a", "type-error")}
 
 
+def test_no_header_rows_wider_than_the_schema_have_extra_cells(tmp_path: Path) -> None:
+    resources = [
+        {"name": "fast", "path": "t.csv", "dialect": {"header": False}, "schema": INT_B},
+        {
+            "name": "python",
+            "path": "t.csv",
+            "dialect": {"header": False, "commentChar": "#"},
+            "schema": INT_B,
+        },
+    ]
+    d = package(tmp_path, resources, {"t.csv": b"1,x,3\nz,y,4\n"})
+    found = same(d)
+    assert {(r, row, c) for r, row, _f, c in found if c == "extra-cell"} == {
+        (r, row, "extra-cell") for r in ("fast", "python") for row in (1, 2)
+    }
+
+
 RAGGED: list[tuple[str, dict[str, Any]]] = [
     ("python-reader", {"name": "t", "path": "t.csv", "dialect": {"commentChar": "#"}}),
     ("header-false", {"name": "t", "path": "t.csv", "dialect": {"header": False}}),

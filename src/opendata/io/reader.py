@@ -102,8 +102,9 @@ class CsvReader:
             self.header_lines = reader.line_num if first else 0
         else:
             # Without a header, frictionless names the columns by the schema (no label checks).
+            # Cells beyond the schema's fields are extra cells, as in frictionless.
             names = [f.name for f in self.resource.fields]
-            self.labels = names + [f"field{i + 1}" for i in range(len(names), len(first))]
+            self.labels = names or [f"field{i + 1}" for i in range(len(first))]
         return self.labels
 
     @property

@@ -109,8 +109,9 @@ class TextReader(CsvReader):
             if number >= dialect.first_content_row:
                 break
         if not dialect.header:
+            # Cells beyond the schema's fields are extra cells, as in frictionless.
             names = [f.name for f in self.resource.fields]
-            self.labels = names + [f"field{i + 1}" for i in range(len(names), width)]
+            self.labels = names or [f"field{i + 1}" for i in range(width)]
             return self.labels
         labels: list[str] = []
         previous: dict[int, str] = {}
