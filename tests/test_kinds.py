@@ -479,3 +479,15 @@ def test_blank_short_and_long_rows_in_every_reader(
     d = package(tmp_path, [{**resource, "schema": INT_B}], {"t.csv": data})
     found = {code for _r, _row, _f, code in same(d)}
     assert found == {"blank-row", "extra-cell", "missing-cell"}
+
+
+def test_the_sniffer_does_not_hang_on_a_hostile_first_lines() -> None:
+    """Python's sniffer is quadratic on `,"` repeated; it sees a bounded sample (minutes otherwise)."""
+    import time
+
+    from opendata.io.dialect import resolve
+
+    started = time.monotonic()
+    dialect = resolve({}, "csv", "a;b\n1;2\n" + ',"' * 200_000 + "\n")
+    assert time.monotonic() - started < 20
+    assert dialect.delimiter == ";"
