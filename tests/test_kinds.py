@@ -491,3 +491,9 @@ def test_the_sniffer_does_not_hang_on_a_hostile_first_lines() -> None:
     dialect = resolve({}, "csv", "a;b\n1;2\n" + ',"' * 200_000 + "\n")
     assert time.monotonic() - started < 20
     assert dialect.delimiter == ";"
+
+
+def test_inline_json_object_with_declared_integrity_is_not_measured(tmp_path: Path) -> None:
+    """No file to measure (frictionless stumbles here: a `scheme-error`, or a byte count of nothing)."""
+    d = package(tmp_path, [{"name": "t", "data": {"k": 1}, "hash": "x", "bytes": 3}], {})
+    assert ours(d) == set()

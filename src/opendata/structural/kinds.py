@@ -71,14 +71,13 @@ def check_file_integrity(found: Findings, resource: Resource) -> None:
     """
     declared_hash = resource.descriptor.get("hash")
     declared_bytes = resource.descriptor.get("bytes")
-    if declared_hash is None and declared_bytes is None:
-        return
+    if (declared_hash is None and declared_bytes is None) or not resource.fullpaths:
+        return  # nothing declared, or inline data: no file to measure
     algorithm = str(declared_hash).split(":", 1)[0] if ":" in str(declared_hash or "") else "md5"
     if declared_hash and algorithm not in hashlib.algorithms_available:
         declared_hash = None
-    if len(resource.fullpaths) <= 1:
-        assert resource.fullpath is not None
-        check_integrity(found, resource.fullpath, declared_hash, declared_bytes)
+    if len(resource.fullpaths) == 1:
+        check_integrity(found, resource.fullpaths[0], declared_hash, declared_bytes)
         return
     joined = ByteSource.of(resource)
     with joined.open() as fh:
