@@ -124,7 +124,8 @@ def declared(options: dict[str, Any]) -> dict[str, Any]:
 def _sample(text: str) -> str:
     """The first SAMPLE_LINES lines of the text, cut to whole lines within SAMPLE_CHARS."""
     lines = text.splitlines(keepends=True)[:SAMPLE_LINES]
-    kept, size = [], 0
+    kept: list[str] = []
+    size = 0
     for line in lines:
         if size + len(line) > SAMPLE_CHARS:
             return "".join(kept) if kept else line[:SAMPLE_CHARS]
