@@ -32,9 +32,20 @@ class Field:
         return bool(self.constraints.get("required", False))
 
 
+# Formats frictionless reads as tables (its plugins' `datatype = "table"`); any other is a file.
+TABLE_FORMATS = frozenset(
+    {"csv", "tsv", "xlsx", "xls", "ods", "jsonl", "ndjson", "parquet", "parq", "sav", "inline"}
+)
+COMPRESSIONS = ("gz", "zip", "bz2", "xz")
+
+
 @dataclass
 class Resource:
-    """A tabular resource: where its file is, its schema and its declared checks."""
+    """A resource: where its file(s) or inline data are, its schema and its declared checks.
+
+    `path`/`fullpath` name the (first) file; a multipart resource lists every part in
+    `paths`/`fullpaths`, read as one table.
+    """
 
     name: str
     path: str | None
@@ -49,6 +60,41 @@ class Resource:
     descriptor_file: str = DESCRIPTOR_NAME
     index: int = 0
     standard: str = "v1"
+    paths: list[str] = field(default_factory=list)
+    fullpaths: list[Path] = field(default_factory=list)
+    loaded_dialect: dict[str, Any] | None = None
+
+    @property
+    def compression(self) -> str | None:
+        """`gz`, `zip`, `bz2` or `xz` when declared or named by the file's extension, else None."""
+        declared = self.descriptor.get("compression")
+        if isinstance(declared, str) and declared:
+            return declared.lower()
+        suffix = Path(self.path or "").suffix.lstrip(".").lower()
+        return suffix if suffix in COMPRESSIONS else None
+
+    @property
+    def format(self) -> str:
+        """The declared format, else the file's extension (inner one when compressed), lower case."""
+        declared = self.descriptor.get("format")
+        if isinstance(declared, str) and declared:
+            return declared.lower()
+        if self.path is None:
+            return "inline" if isinstance(self.descriptor.get("data"), list) else "json"
+        name = Path(self.path)
+        suffix = name.suffix.lstrip(".").lower()
+        if suffix in COMPRESSIONS:
+            suffix = Path(name.stem).suffix.lstrip(".").lower()
+        return suffix
+
+    @property
+    def tabular(self) -> bool:
+        """Whether frictionless reads the resource as a table (by format, `type` or profile)."""
+        return (
+            self.descriptor.get("type") == "table"
+            or self.descriptor.get("profile") == "tabular-data-resource"
+            or self.format in TABLE_FORMATS
+        )
 
     @property
     def fields(self) -> list[Field]:
@@ -110,8 +156,12 @@ class Resource:
 
     @property
     def dialect(self) -> dict[str, Any]:
-        """The CSV dialect (delimiter, quoteChar, header), inline or empty."""
-        d = self.descriptor.get("dialect")
+        """The Table Dialect (inline, or loaded from the file its path names), or empty."""
+        d = (
+            self.loaded_dialect
+            if self.loaded_dialect is not None
+            else self.descriptor.get("dialect")
+        )
         return d if isinstance(d, dict) else {}
 
 
@@ -424,12 +474,11 @@ def _load_resource(raw: Any, index: int, basepath: Path, path: Path) -> Resource
     name = str(raw.get("name") or f"resource{index + 1}")
     what = f"resource {name!r}"
     rel = raw.get("path")
-    if isinstance(rel, list):
-        raise CouldNotRun(f"{what} has a multipart path, which is not supported", path=str(path))
-    fullpath = None
-    if rel is not None:
-        fullpath = safe_local_path(basepath, rel, what=what, descriptor=path)
-    elif "data" not in raw:
+    parts = rel if isinstance(rel, list) else ([] if rel is None else [rel])
+    if isinstance(rel, list) and not rel:
+        raise CouldNotRun(f"{what} has an empty list of paths", path=str(path))
+    fullpaths = [safe_local_path(basepath, p, what=what, descriptor=path) for p in parts]
+    if rel is None and "data" not in raw:
         raise CouldNotRun(f"{what} has neither path nor data", path=str(path))
     schema, schema_path = _load_ref(
         raw.get("schema"), basepath, path, what=f"schema of {what}", kind=dict, shape=None
@@ -437,10 +486,13 @@ def _load_resource(raw: Any, index: int, basepath: Path, path: Path) -> Resource
     checks, checks_path = _load_ref(
         raw.get("checks"), basepath, path, what=f"checks of {what}", kind=list, shape="checks"
     )
+    dialect, _ = _load_ref(
+        raw.get("dialect"), basepath, path, what=f"dialect of {what}", kind=dict, shape=None
+    )
     return Resource(
         name=name,
-        path=rel if isinstance(rel, str) else None,
-        fullpath=fullpath,
+        path=parts[0] if parts else None,
+        fullpath=fullpaths[0] if fullpaths else None,
         descriptor=raw,
         schema=schema,
         schema_path=schema_path,
@@ -448,6 +500,9 @@ def _load_resource(raw: Any, index: int, basepath: Path, path: Path) -> Resource
         checks_path=checks_path,
         descriptor_file=path.name,
         index=index,
+        paths=list(parts),
+        fullpaths=fullpaths,
+        loaded_dialect=dialect,
     )
 
 

@@ -105,9 +105,15 @@ def read_order(package: Package, names: list[str]) -> list[str]:
 
 
 def _size(resource: Resource) -> int | None:
-    """The size of a resource's file, for a progress bar; None when there is none to read."""
-    path = resource.fullpath
-    return path.stat().st_size if path is not None and path.is_file() else None
+    """The bytes a resource's reader will report, for a progress bar; None when unknown.
+
+    The reader counts the bytes it parses: a compressed file's are not its size on disk.
+    """
+    if resource.compression or not resource.fullpaths:
+        return None
+    if not all(path.is_file() for path in resource.fullpaths):
+        return None
+    return sum(path.stat().st_size for path in resource.fullpaths)
 
 
 def validate_package(

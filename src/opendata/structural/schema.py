@@ -16,15 +16,7 @@ from opendata.structural.tableschema import schema_issues
 def check_schema(resource: Resource) -> list[Issue]:
     """Problems in the Table Schema itself: the standard's rules, then what opendata cannot read."""
     if resource.schema is None:
-        return [
-            Issue(
-                code="schema-error",
-                layer="descriptor",
-                resource=resource.name,
-                path=resource.path,
-                message=f"resource {resource.name!r} has no schema; add a Table Schema",
-            )
-        ]
+        return []  # a file needs none, and a table's is inferred as frictionless infers it
     if resource.schema_path:
         place = Place(resource.schema_path, "", resource.name, what="schema")
     else:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from opendata.io.plan import plain_missing_values
 from opendata.package import Field, Resource
 from opendata.spark.read import csv_records, header, parse, spark_type
 from opendata.spark.structural.table import col
