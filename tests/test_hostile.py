@@ -155,3 +155,58 @@ def test_a_data_file_replaced_by_random_bytes_is_a_major_change(tmp_path: Path) 
     (tmp_path / "b" / "data" / "t.csv").write_bytes(random.Random(7).randbytes(3000))
     diff = diff_packages(tmp_path / "a", tmp_path / "b")
     assert diff.bump == "major"
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["validate", "--format", "json", "--only", "t"],
+        ["validate", "--format", "json", "--only", "bad"],
+        ["validate"],
+        ["--help"],
+        ["--version"],
+    ],
+    ids=["json-valid", "json-invalid", "text", "help", "version"],
+)
+def test_a_closed_pipe_is_could_not_run_in_a_real_process(tmp_path: Path, args: list[str]) -> None:
+    # `opendata validate --format json | head -c1`, with no race: the reading end is closed
+    # before the command starts, so whichever write comes first fails, the last flush included
+    # (the report is small: it waits in Python's buffer until then unless output is unbuffered).
+    import json
+    import os
+    import subprocess
+    import sys
+
+    path = package(tmp_path)
+    descriptor = json.loads(path.read_text(encoding="utf-8"))
+    (tmp_path / "data" / "bad.csv").write_text(
+        "year,exited,region\n2016,x,east\n", encoding="utf-8"
+    )
+    descriptor["resources"].append(
+        {**descriptor["resources"][0], "name": "bad", "path": "data/bad.csv"}
+    )
+    path.write_text(json.dumps(descriptor), encoding="utf-8")
+    env = {**os.environ, "OPENDATA_VERDICTS_IN_PROCESS": "1"}
+    env.pop("PYTHONUNBUFFERED", None)
+    read, write = os.pipe()
+    os.close(read)
+    try:
+        done = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "opendata",
+                *args,
+                *([str(path)] if args[0] == "validate" else []),
+            ],
+            stdout=write,
+            stderr=subprocess.PIPE,
+            env=env,
+            timeout=120,
+        )
+    finally:
+        os.close(write)
+    assert done.returncode == 2, done.stderr
+    assert done.stderr.decode().splitlines() == [
+        "error: the output was closed before the command finished"
+    ]
