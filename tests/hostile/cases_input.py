@@ -427,7 +427,6 @@ VALUE_CASES = [
         "int-beyond-64-bits-unique",
         one_field(INT, [BIG, BIG], unique=True),
         (1,),
-        needs="keys beyond 64 bits",
     ),
     Case("int-beyond-64-bits-maximum-big", one_field(INT, [BIG], maximum=int(BIG) + 1), (0,)),
     Case("int-huge-digits", one_field(INT, ["9" * 5000], maximum=1), (1,)),
@@ -562,7 +561,6 @@ VALUE_CASES = [
             },
         ),
         (1,),
-        needs="keys beyond 64 bits",
     ),
     Case(
         "missing-values-everything",

@@ -28,7 +28,16 @@ from opendata.report import Issue
 from opendata.structural.constraints import check_batch
 from opendata.structural.findings import Findings
 from opendata.structural.integrity import check_integrity
-from opendata.structural.keys import check_foreign_key, check_primary_key, check_unique
+from opendata.structural.keys import (
+    check_foreign_key,
+    check_primary_key,
+    check_unique,
+    exact_keys,
+    key_column,
+    wide_field,
+    wide_integers,
+)
+from opendata.structural.parsers import scalar_parser
 from opendata.structural.schema import check_schema, expected_fields
 
 if TYPE_CHECKING:
@@ -44,6 +53,8 @@ DEFAULT_BLOCK_SIZE = 64 << 20
 # From this chunk size on, two batches are checked at a time and key checks run side by side;
 # below it (a run asked for bounded memory) everything is done one at a time.
 PARALLEL_CHUNK = 16 << 20
+# Per integer column of a batch: the positions and digits of its cells beyond 64 bits.
+_Wide = dict[str, tuple[list[int], list[str]]]
 
 
 @dataclass
@@ -283,16 +294,36 @@ class _Scan:
         }
         self.order: np.ndarray | None = None  # positions in row order, when the map is not
         self.columns: dict[str, pa.Array] = {}  # the stored columns, joined
+        # Integer cells beyond 64 bits (null in the columns) by stored row, and the columns
+        # holding any as exact key text (see keys.WIDE).
+        self.integers = {
+            n: (i, scalar_parser(by_name[n]))
+            for i, n in enumerate(names)
+            if n in store and by_name[n].type == "integer"
+        }
+        self.wide: dict[str, tuple[list[int], list[str]]] = {}
+        self.exact: dict[str, pa.Array] = {}
 
-    def checked(self, batch: Batch) -> tuple[Batch, Findings, dict[str, pa.Array]]:
+    def checked(self, batch: Batch) -> tuple[Batch, Findings, dict[str, pa.Array], _Wide]:
         """One batch's cell checks, with findings of its own (runs on a worker thread)."""
         own = Findings(self.resource)
         typed, _blank = check_batch(own, batch, self.expected, self.missing_values)
-        return batch, own, typed
+        wide = {
+            name: wide_integers(typed[name], batch.columns[i], parse, self.missing_values)
+            for name, (i, parse) in self.integers.items()
+        }
+        return batch, own, typed, wide
 
-    def keep_batch(self, batch: Batch, own: Findings, typed: dict[str, pa.Array]) -> None:
+    def keep_batch(
+        self, batch: Batch, own: Findings, typed: dict[str, pa.Array], wide: _Wide
+    ) -> None:
         """Take a checked batch's findings, stored columns and row numbers (in file order)."""
         self.found.issues.extend(own.issues)
+        for name, (positions, digits) in wide.items():
+            if positions:
+                kept = self.wide.setdefault(name, ([], []))
+                kept[0].extend(len(self.where) + p for p in positions)
+                kept[1].extend(digits)
         for name in self.store:
             values = typed[name]
             if name in self.narrow:
@@ -306,7 +337,7 @@ class _Scan:
         # Two batches are checked at a time (pyarrow's kernels release the GIL) and kept in file
         # order, findings included. Small chunks ask for bounded memory: one at a time then.
         with ThreadPoolExecutor(max_workers=2 if parallel else 1) as pool:
-            pending: deque[Future[tuple[Batch, Findings, dict[str, pa.Array]]]] = deque()
+            pending: deque[Future[tuple[Batch, Findings, dict[str, pa.Array], _Wide]]] = deque()
             try:
                 for batch in read_ahead(batches, depth=4 if parallel else 1):
                     pending.append(pool.submit(self.checked, batch))
@@ -324,7 +355,15 @@ class _Scan:
 
         chunks = self.parts.pop(name)
         arr = pa.concat_arrays(chunks) if chunks else pa.array([], arrow_type(self.by_name[name]))
-        return arr if self.order is None else arr.take(pa.array(self.order))
+        order = None if self.order is None else pa.array(self.order)
+        if name in self.wide:
+            exact = exact_keys(arr, *self.wide.pop(name))
+            self.exact[name] = exact if order is None else exact.take(order)
+        return arr if order is None else arr.take(order)
+
+    def key(self, name: str) -> pa.Array:
+        """A joined column as key values: exact text if it holds integers beyond 64 bits."""
+        return self.exact.get(name, self.columns[name])
 
     def foreign_keys(self, out: Findings) -> None:
         """Check each foreign key against this table's columns or the referenced resource's."""
@@ -335,18 +374,18 @@ class _Scan:
             ref_cols: list[pa.Array] | None
             if not ref_name or ref_name == self.resource.name:
                 ref_cols = (
-                    [columns[n] for n in ref_fields]
+                    [self.key(n) for n in ref_fields]
                     if all(n in columns for n in ref_fields)
                     else None
                 )
             else:
                 table = (self.references or {}).get(ref_name)
                 ref_cols = (
-                    [table.column(n).combine_chunks() for n in ref_fields]
+                    [key_column(table, n) for n in ref_fields]
                     if table is not None and all(n in table.column_names for n in ref_fields)
                     else None
                 )
-            check_foreign_key(out, fk, [columns[n] for n in fk["fields"]], ref_cols, self.where)
+            check_foreign_key(out, fk, [self.key(n) for n in fk["fields"]], ref_cols, self.where)
 
     def check_keys(self) -> None:
         """Join the stored columns in row order; check uniqueness, the primary and foreign keys."""
@@ -364,11 +403,10 @@ class _Scan:
                 fk_done = pool.submit(self.foreign_keys, fk_found)
             else:
                 self.columns = {name: self.column(name) for name in stored}
-            columns = self.columns
             for name in self.unique:
-                check_unique(found, columns[name], where, name)
+                check_unique(found, self.key(name), where, name)
             if pk and len(pk) == len(self.resource.primary_key):
-                check_primary_key(found, [columns[n] for n in pk], pk, where)
+                check_primary_key(found, [self.key(n) for n in pk], pk, where)
             if parallel:
                 fk_done.result()
             else:
@@ -380,7 +418,14 @@ class _Scan:
         import pyarrow as pa
 
         kept = [n for n in self.names if n in self.wanted]
-        return pa.table([self.columns[n] for n in kept], names=kept)
+        arrays = [self.columns[n] for n in kept]
+        fields = [
+            wide_field(pa.field(n, a.type), a, self.exact[n])
+            if n in self.exact
+            else pa.field(n, a.type)
+            for n, a in zip(kept, arrays, strict=True)
+        ]
+        return pa.Table.from_arrays(arrays, schema=pa.schema(fields))
 
 
 def read_typed(resource: Resource) -> pa.Table:
