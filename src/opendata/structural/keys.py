@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from opendata.structural.findings import Findings, tuples_at, values_at
+from opendata.structural.parsers import scalar_parser
 
 if TYPE_CHECKING:
     import numpy as np
     import pyarrow as pa
 
     from opendata.io.rowmap import RowMap
+    from opendata.package import Field
 
 
 # Integers beyond 64 bits are null in an integer column; to compare keys as frictionless does
@@ -25,13 +26,13 @@ _WIDE_LENGTH = 19
 
 
 def wide_integers(
-    values: pa.Array, text: pa.Array, parse: Callable[[str], Any], missing: list[str]
+    field: Field, values: pa.Array, text: pa.Array, missing: list[str]
 ) -> tuple[list[int], list[str]]:
     """Positions and canonical digits of an integer column's cells beyond 64 bits.
 
     `values` is the parsed (64-bit) column, null where a cell is missing, not an integer or
-    too wide; `text` its cells; `parse` the field's scalar parser. Only null cells long enough
-    to be wide are parsed in Python, so a column without nulls costs nothing.
+    too wide; `text` its cells. Only null cells long enough to be wide are parsed in Python
+    (by the field's own parser), so a column without nulls costs nothing.
     """
     import pyarrow as pa
     import pyarrow.compute as pc
@@ -42,6 +43,7 @@ def wide_integers(
     if not pc.any(long_null).as_py():
         return [], []
     positions = pc.indices_nonzero(pc.fill_null(long_null, False)).to_pylist()
+    parse = scalar_parser(field)
     found: tuple[list[int], list[str]] = ([], [])
     for pos, cell in zip(positions, text.take(pa.array(positions)).to_pylist(), strict=True):
         if cell in missing:

@@ -37,7 +37,6 @@ from opendata.structural.keys import (
     wide_field,
     wide_integers,
 )
-from opendata.structural.parsers import scalar_parser
 from opendata.structural.schema import check_schema, expected_fields
 
 if TYPE_CHECKING:
@@ -297,9 +296,7 @@ class _Scan:
         # Integer cells beyond 64 bits (null in the columns) by stored row, and the columns
         # holding any as exact key text (see keys.WIDE).
         self.integers = {
-            n: (i, scalar_parser(by_name[n]))
-            for i, n in enumerate(names)
-            if n in store and by_name[n].type == "integer"
+            n: i for i, n in enumerate(names) if n in store and by_name[n].type == "integer"
         }
         self.wide: dict[str, tuple[list[int], list[str]]] = {}
         self.exact: dict[str, pa.Array] = {}
@@ -308,10 +305,13 @@ class _Scan:
         """One batch's cell checks, with findings of its own (runs on a worker thread)."""
         own = Findings(self.resource)
         typed, _blank = check_batch(own, batch, self.expected, self.missing_values)
-        wide = {
-            name: wide_integers(typed[name], batch.columns[i], parse, self.missing_values)
-            for name, (i, parse) in self.integers.items()
-        }
+        wide: _Wide = {}
+        for name, i in self.integers.items():
+            cells = wide_integers(
+                self.by_name[name], typed[name], batch.columns[i], self.missing_values
+            )
+            if cells[0]:
+                wide[name] = cells
         return batch, own, typed, wide
 
     def keep_batch(
@@ -320,10 +320,9 @@ class _Scan:
         """Take a checked batch's findings, stored columns and row numbers (in file order)."""
         self.found.issues.extend(own.issues)
         for name, (positions, digits) in wide.items():
-            if positions:
-                kept = self.wide.setdefault(name, ([], []))
-                kept[0].extend(len(self.where) + p for p in positions)
-                kept[1].extend(digits)
+            kept = self.wide.setdefault(name, ([], []))
+            kept[0].extend(len(self.where) + p for p in positions)
+            kept[1].extend(digits)
         for name in self.store:
             values = typed[name]
             if name in self.narrow:
@@ -354,7 +353,10 @@ class _Scan:
         import pyarrow as pa
 
         chunks = self.parts.pop(name)
-        arr = pa.concat_arrays(chunks) if chunks else pa.array([], arrow_type(self.by_name[name]))
+        if not chunks:
+            arr = pa.array([], arrow_type(self.by_name[name]))
+        else:  # one chunk (a small file) as it is: a copy per column is most of a wide table's time
+            arr = chunks[0] if len(chunks) == 1 else pa.concat_arrays(chunks)
         order = None if self.order is None else pa.array(self.order)
         if name in self.wide:
             exact = exact_keys(arr, *self.wide.pop(name))
