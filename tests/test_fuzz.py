@@ -153,8 +153,9 @@ def _known(schema: dict[str, Any], text: str) -> bool:
     huge_number_in_key = any(
         f["type"] == "number" and f["name"] in keyed for f in schema["fields"]
     ) and any(word in text for word in ("1e400", "NaN"))
-    # An empty file, or one of blank lines: frictionless reports a source-error (no header).
-    no_header = not text.strip(",\n")
+    # A file of blank lines: frictionless reports blank rows, opendata a blank header (an empty
+    # file is a source-error in both).
+    no_header = not text.strip(",\n") and text not in ("", "\n")
     return huge_number_in_key or no_header
 
 

@@ -101,6 +101,10 @@ WIDE_CHILD: dict[str, Any] = {
 }
 
 FIXTURES: dict[str, dict[str, tuple[str, dict[str, Any]]]] = {
+    # An empty file: a source-error, as frictionless says ("the source is empty").
+    "empty-file": {"t": ("", S)},
+    "byte-order-mark-only": {"t": ("\ufeff", S)},
+    "one-line-break": {"t": ("\r\n", S)},
     "wide-integer-keys": {
         "t": (
             f"u,k,ref\n{BIG},{BIG},{BIG}\n+{BIG},0{BIG},7\n-{BIG},-{BIG},1{BIG}\n7,+7,-{BIG}\n"
@@ -370,3 +374,12 @@ def test_wide_integer_keys_across_chunks(tmp_path: Path) -> None:
     descriptor = write_package(tmp_path, {"t": ("u,k,ref\n" + "\n".join(lines) + "\n", WIDE_KEYS)})
     found = _parity_in_blocks(descriptor, (1 << 10, 1 << 20))
     assert {code for _, _, code in found} == {"unique-error", "foreign-key"}
+
+
+def test_blank_lines_without_a_header_are_a_blank_header(tmp_path: Path) -> None:
+    # frictionless reads the first blank line as a header of no labels, then blank rows, and
+    # says nothing of the header; docs/compatibility.md keeps opendata's answer.
+    schema = {"fields": [{"name": "a", "type": "integer"}]}
+    descriptor = write_package(tmp_path, {"t": ("\n\n\n", schema)})
+    assert frictionless_findings(descriptor) == {(2, None, "blank-row"), (3, None, "blank-row")}
+    assert opendata_findings(descriptor) == {(1, None, "blank-header")}

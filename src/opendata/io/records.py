@@ -5,7 +5,17 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     import pyarrow as pa
+
+
+def holds_no_record(path: Path) -> bool:
+    """Whether a file is empty as frictionless sees it: no bytes, a UTF-8 byte-order mark, or
+    one line break (several blank lines are blank rows to it)."""
+    with path.open("rb") as fh:
+        head = fh.read(8)
+    return head.removeprefix(b"\xef\xbb\xbf") in (b"", b"\n", b"\r\n", b"\r")
 
 
 def record_end(buf: bytearray, have: int, quote: bytes) -> int:

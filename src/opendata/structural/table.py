@@ -22,6 +22,7 @@ from opendata.io.batches import Batch
 from opendata.io.encoding import BadEncoding, find_bad_bytes
 from opendata.io.plan import arrow_type, encoded_columns, typed_columns
 from opendata.io.reader import CsvReader
+from opendata.io.records import holds_no_record
 from opendata.io.rowmap import RowMap
 from opendata.package import Resource
 from opendata.report import Issue
@@ -90,6 +91,16 @@ def _check_data_file(resource: Resource, path: Path) -> None:
             path=resource.path,
             hint="create the file or fix the resource's path in datapackage.json",
         )
+
+
+def no_header(found: Findings, path: Path) -> None:
+    """The finding for a file without a header row: `source-error` when it is empty, as
+    frictionless says ("the source is empty"), else `blank-header` (frictionless then reports
+    the blank lines after the first as blank rows and nothing of the header: not followed)."""
+    if holds_no_record(path):
+        found.add("source-error", "the file is empty: no header row and no data")
+    else:
+        found.add("blank-header", "the file has no header row", row=1, line=1)
 
 
 def validate_table(
@@ -178,7 +189,7 @@ def _read_table(
                 hint="declare a valid encoding, e.g. utf-8",
             ) from None
         if not labels:
-            found.add("blank-header", "the file has no header row", row=1, line=1)
+            no_header(found, path)
             result.readable = False
             result.issues = found.issues
             return result

@@ -9,6 +9,7 @@ from opendata.spark.read import csv_records, header, parse, spark_type
 from opendata.spark.structural.table import col
 from opendata.structural.findings import Findings
 from opendata.structural.schema import expected_fields
+from opendata.structural.table import no_header
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession
@@ -45,7 +46,7 @@ def read_csv(
         return None
     labels = header(lines, dialect) if lines.count else []
     if not labels:
-        found.add("blank-header", "the file has no header row", row=1, line=1)
+        no_header(found, resource.fullpath)
         return None
     expected = expected_fields(found, labels, resource.fields)
     records, rows = lines.frame, lines.count
