@@ -210,3 +210,43 @@ def test_a_closed_pipe_is_could_not_run_in_a_real_process(tmp_path: Path, args: 
     assert done.stderr.decode().splitlines() == [
         "error: the output was closed before the command finished"
     ]
+
+
+def test_the_library_is_quiet_on_undecodable_bytes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # pyarrow decodes a ragged record before its invalid-row handler sees it; on bytes that are
+    # not UTF-8 Python printed "Exception ignored ... UnicodeDecodeError" to a library caller.
+    import random
+
+    from opendata import diff_packages
+
+    old, new = package(tmp_path / "old"), package(tmp_path / "new")
+    noise = random.Random(1)
+    (tmp_path / "new" / "data" / "t.csv").write_bytes(
+        bytes(noise.randrange(256) for _ in range(4000))
+    )
+    import sys
+
+    printed: list[Any] = []  # what Python would print as "Exception ignored in ..."
+    monkeypatch.setattr(sys, "unraisablehook", printed.append)
+    assert diff_packages(old, new).bump == "major"
+    assert printed == []
+
+
+def test_only_undecodable_rows_are_dropped(monkeypatch: pytest.MonkeyPatch) -> None:
+    import sys
+
+    from opendata.io.encoding import quiet_undecodable_rows
+
+    seen: list[Any] = []
+    monkeypatch.setattr(sys, "unraisablehook", seen.append)
+    with quiet_undecodable_rows(), quiet_undecodable_rows():
+
+        class Noisy:
+            def __del__(self) -> None:
+                raise UnicodeDecodeError("utf-8", b"\xff", 0, 1, "not from pyarrow")
+
+        Noisy()
+    assert [type(u.exc_value) for u in seen] == [UnicodeDecodeError]
+    assert sys.unraisablehook == seen.append

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 from opendata.errors import CouldNotRun
 from opendata.io.ahead import read_ahead
 from opendata.io.batches import Batch
-from opendata.io.encoding import BadEncoding, find_bad_bytes
+from opendata.io.encoding import BadEncoding, find_bad_bytes, quiet_undecodable_rows
 from opendata.io.plan import arrow_type, encoded_columns, typed_columns
 from opendata.io.reader import CsvReader
 from opendata.io.records import holds_no_record
@@ -180,27 +180,8 @@ def _read_table(
     reader = CsvReader(resource, block_size)
     reader.on_bytes = on_bytes
     try:
-        try:
-            labels = reader.read_header()
-        except LookupError:
-            raise CouldNotRun(
-                f"unknown encoding {resource.encoding!r}",
-                path=resource.path,
-                hint="declare a valid encoding, e.g. utf-8",
-            ) from None
-        if not labels:
-            no_header(found, path)
-            result.readable = False
-            result.issues = found.issues
-            return result
-        expected = expected_fields(found, labels, resource.fields)
-        reader.missing_values = list((resource.schema or {}).get("missingValues", [""]))
-        reader.typed, reader.true_values, reader.false_values = typed_columns(
-            expected, reader.missing_values
-        )
-        reader.encoded = encoded_columns(expected, resource)
-        reader.fields = expected
-        _scan(found, reader, reader.chunks(), expected, resource, keep, references, result)
+        with quiet_undecodable_rows():
+            _read_records(found, reader, resource, keep, references, result)
     except BadEncoding:
         line, offset = find_bad_bytes(path, "utf-8" if reader.utf8 else reader.encoding)
         found.add(
@@ -215,6 +196,37 @@ def _read_table(
         result.table = None
     result.issues = found.issues
     return result
+
+
+def _read_records(
+    found: Findings,
+    reader: CsvReader,
+    resource: Resource,
+    keep: set[str] | None,
+    references: dict[str, pa.Table] | None,
+    result: TableResult,
+) -> None:
+    """The header checked, then every record (raises BadEncoding on bytes that do not decode)."""
+    try:
+        labels = reader.read_header()
+    except LookupError:
+        raise CouldNotRun(
+            f"unknown encoding {resource.encoding!r}",
+            path=resource.path,
+            hint="declare a valid encoding, e.g. utf-8",
+        ) from None
+    if not labels:
+        no_header(found, reader.path)
+        result.readable = False
+        return
+    expected = expected_fields(found, labels, resource.fields)
+    reader.missing_values = list((resource.schema or {}).get("missingValues", [""]))
+    reader.typed, reader.true_values, reader.false_values = typed_columns(
+        expected, reader.missing_values
+    )
+    reader.encoded = encoded_columns(expected, resource)
+    reader.fields = expected
+    _scan(found, reader, reader.chunks(), expected, resource, keep, references, result)
 
 
 def _narrowed(values: pa.Array, parts: list[pa.Array], narrow: set[str], name: str) -> pa.Array:
