@@ -83,7 +83,14 @@ def render_text(
     from rich.console import Console
     from rich.markup import escape
 
-    console = Console(
+    class _Console(Console):
+        def on_broken_pipe(self) -> None:
+            # rich's own answer is exit 1, which CI reads as "invalid"; the command line's
+            # boundary (`cli.handle_errors`) turns a closed pipe into exit 2.
+            self.quiet = True
+            raise BrokenPipeError
+
+    console = _Console(
         file=file, highlight=False, no_color=color is False, soft_wrap=True, force_terminal=color
     )
     groups: dict[str, list[Issue]] = {}
