@@ -29,6 +29,7 @@ from opendata.package import Resource
 from opendata.report import Issue
 from opendata.structural.constraints import check_batch
 from opendata.structural.findings import Findings
+from opendata.structural.judged import key_values
 from opendata.structural.keys import (
     check_foreign_key,
     check_primary_key,
