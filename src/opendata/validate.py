@@ -23,14 +23,13 @@ if TYPE_CHECKING:
 
 
 def _prepare(pending: Pending, semantic: bool) -> Verdicts:
-    """Import pandas (and pandera, when checks will run) while frictionless's verdicts are worked out.
+    """Import pandas and pandera when checks will run, while frictionless's verdicts are worked out.
 
-    pandas comes first: pyarrow imports it at the first compute call (to recognise pandas
-    objects among the arguments), so until it is imported the reader's checks wait for it.
+    Without declared checks nothing here needs pandas (the tables stay in Arrow); the command
+    line also keeps pyarrow from importing it (`opendata.startup.defer_pandas`).
     """
-    import pandas  # noqa: F401
-
     if semantic:
+        import pandas  # noqa: F401
         import pandera.pandas  # noqa: F401  (imported now, used by the semantic layer later)
     return pending.result()
 
@@ -285,12 +284,12 @@ def _run_semantic(
     report: Report,
 ) -> None:
     """Run the checks whose tables are structurally sound; note the ones skipped and why."""
-    from opendata.semantic.grouping import factorized
-    from opendata.semantic.runner import run_checks, to_frame
-
     runnable = runnable_checks(checks, results, report)
     if not runnable:
         return
+    from opendata.semantic.grouping import factorized
+    from opendata.semantic.runner import run_checks, to_frame
+
     names = {n for c in runnable for n in c.needs()}
     keys = {key for c in runnable for key in c.group_keys()}
     codes = {n: factorized(tables[n], frozenset(c for r, c in keys if r == n)) for n in names}
