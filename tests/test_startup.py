@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import os
 import subprocess
 import sys
@@ -13,6 +14,7 @@ import pyarrow as pa
 import pytest
 
 from opendata.io.arrays import to_numpy
+from opendata.report import Issue, Report
 from tests.conftest import REPO
 
 # The shapes of two datahub.io core datasets, small: gdp (country names with commas, ISO codes,
@@ -145,3 +147,65 @@ def test_to_numpy_is_what_pyarrow_gives(array: pa.Array) -> None:
     assert ours.dtype == theirs.dtype
     np.testing.assert_array_equal(ours, theirs)
     assert ours.flags.writeable == theirs.flags.writeable
+
+
+NASTY = [
+    "plain",
+    "[bold]not markup[/bold] and [/]",
+    "a trailing backslash \\",
+    ":warning: is text, not an emoji",
+    "bell\x07 backspace\x08 cr\r vt\x0b ff\x0c esc\x1b[31m kept",
+    "two\nlines",
+    "wide 脱贫 and 🙂",
+]
+
+
+def _nasty_report() -> Report:
+    issues = [
+        Issue(
+            code="type-error",
+            resource="t[1]",
+            path="data/t.csv",
+            line=i + 2,
+            field=f"f{i}\\",
+            message=m,
+        )
+        for i, m in enumerate(NASTY)
+    ]
+    issues += [
+        Issue(
+            code="count-mismatch",
+            layer="semantic",
+            resource="t[1]",
+            rule="r:ok:",
+            severity="warning",
+            message="m",
+        )
+        for _ in range(3)
+    ]
+    return Report(descriptor="dp.json", issues=issues, notes=["note [dim]x[/dim] \\"])
+
+
+def test_text_without_a_terminal_is_what_rich_prints() -> None:
+    """The report written without rich equals rich's own output where there is no terminal."""
+    from opendata.render.report import _rich_text, _text_lines, render_text  # _rich_text: the seam
+
+    report = _nasty_report()
+    for limit in (None, 2):
+        ours, richs = io.StringIO(), io.StringIO()
+        render_text(report, ours, limit=limit)
+        _rich_text(_text_lines(report, limit), richs, None)
+        assert ours.getvalue() == richs.getvalue()
+    assert "… and 5 more" in ours.getvalue()
+    whole = io.StringIO()
+    render_text(report, whole, limit=None)
+    assert ":warning: is text" in whole.getvalue()
+    assert "a trailing backslash \\\n" in whole.getvalue()
+    assert "[bold]not markup[/bold] and [/]" in whole.getvalue()
+
+
+def test_text_output_on_a_pipe_imports_no_rich(make_package: Callable[..., Path]) -> None:
+    path = make_package({"gdp": (GDP_CSV, GDP_SCHEMA)})
+    code, names = _imported(path)
+    assert code == 0
+    assert "rich" not in names
