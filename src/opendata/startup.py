@@ -10,10 +10,12 @@ from __future__ import annotations
 import gc
 import os
 import sys
-from importlib.abc import Loader
-from importlib.machinery import ModuleSpec
 from types import ModuleType
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
+
+if TYPE_CHECKING:
+    from importlib.abc import Loader  # importlib.abc imports importlib.resources: 0.01 s
+    from importlib.machinery import ModuleSpec
 
 
 def prepare() -> None:
@@ -91,11 +93,11 @@ class _LookAgain:
 
         spec = find_spec(name)
         if spec is not None and spec.loader is not None:
-            spec.loader = _Then(spec.loader, self.shim)
+            spec.loader = cast("Loader", _Then(spec.loader, self.shim))
         return spec
 
 
-class _Then(Loader):
+class _Then:
     """pandas's loader, followed by pyarrow's second look; then it steps aside for the original."""
 
     def __init__(self, loader: Any, shim: Any) -> None:

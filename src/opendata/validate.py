@@ -11,14 +11,13 @@ from opendata.io.rowmap import RowMap
 from opendata.package import Package, Resource, load_package
 from opendata.progress import Progress, start
 from opendata.report import Issue, Report, ResourceStats
-from opendata.semantic.declarations import Check, coded_only, collect_checks
-from opendata.semantic.specification import check_declarations
 from opendata.structural.table import DEFAULT_BLOCK_SIZE, TableResult, validate_table
 from opendata.structural.verdicts import Pending, Verdicts
 
 if TYPE_CHECKING:
     import pyarrow as pa
 
+    from opendata.semantic.declarations import Check
     from opendata.spark.structural.table import SparkTable
 
 
@@ -142,8 +141,7 @@ def _validate(
     progress: Progress | None = None,
 ) -> Report:
     report = Report(descriptor=str(package.descriptor_path))
-    check_declarations(package)
-    checks, problems = collect_checks(package)
+    checks, problems = _declared_checks(package)
     background = _Background(_prepare, pending, bool(checks))
     for where, message, rule in problems:
         report.issues.append(
@@ -177,6 +175,19 @@ def _validate(
     else:
         report.notes.append("grounding skipped: no --sources folder given")
     return report
+
+
+def _declared_checks(
+    package: Package,
+) -> tuple[list[Check], list[tuple[str | None, str, str | None]]]:
+    """The declared checks and definition problems; the semantic layer loads only when there are any."""
+    if not package.checks and not any(r.checks for r in package.resources):
+        return [], []
+    from opendata.semantic.declarations import collect_checks
+    from opendata.semantic.specification import check_declarations
+
+    check_declarations(package)
+    return collect_checks(package)
 
 
 def selection(
@@ -287,6 +298,7 @@ def _run_semantic(
     runnable = runnable_checks(checks, results, report)
     if not runnable:
         return
+    from opendata.semantic.declarations import coded_only
     from opendata.semantic.grouping import factorized
     from opendata.semantic.runner import run_checks, to_frame
 

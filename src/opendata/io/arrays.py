@@ -45,3 +45,22 @@ def to_numpy(array: pa.Array) -> np.ndarray:
         values.flags.writeable = False  # Arrow's memory: read it, never write it
         return values
     return array.to_numpy(zero_copy_only=False)
+
+
+def from_numpy(values: np.ndarray) -> pa.Array:
+    """What `pa.array(values)` gives for a one-dimensional bool or numeric numpy array.
+
+    `pa.array` first looks whether the array is a numpy masked array, and that imports
+    `numpy.ma` (0.015-0.04 s, measured); the buffers are handed to Arrow directly instead.
+    """
+    import numpy as np
+    import pyarrow as pa
+
+    if values.ndim != 1 or values.dtype.kind not in "biuf":
+        return pa.array(values)
+    if values.dtype.kind == "b":
+        bits = np.packbits(values, bitorder="little")
+        return pa.Array.from_buffers(pa.bool_(), len(values), [None, pa.py_buffer(bits)])
+    data = np.ascontiguousarray(values)
+    kind = pa.from_numpy_dtype(data.dtype)
+    return pa.Array.from_buffers(kind, len(data), [None, pa.py_buffer(data)])

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from opendata.io.arrays import to_numpy
+from opendata.io.arrays import from_numpy, to_numpy
 from opendata.structural.cells import Parsed, parse_column
 from opendata.structural.findings import Findings, values_at
 from opendata.structural.parsers import python_value, scalar_parser
@@ -203,10 +203,9 @@ def check_batch(
     found: Findings, batch: Batch, expected: list[Field], missing_values: list[str]
 ) -> tuple[dict[str, pa.Array], np.ndarray]:
     """Type and constraint checks of one batch; returns typed columns and the blank-row mask."""
-    import pyarrow as pa
 
     columns, blank = _parse_batch(batch, expected, missing_values)
-    not_blank = pa.array(~blank)
+    not_blank = from_numpy(~blank)
     for column in columns:
         _check_cells(found, batch, column, not_blank)
         _check_constraints(found, batch, column, not_blank)

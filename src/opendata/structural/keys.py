@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from opendata.io.arrays import to_numpy
+from opendata.io.arrays import from_numpy, to_numpy
 from opendata.structural.findings import Findings, tuples_at, values_at
 
 if TYPE_CHECKING:
@@ -81,11 +81,11 @@ def _column_codes(arr: pa.Array) -> tuple[np.ndarray, int]:
     if digits is not None:
         ints, shaped = digits
         if shaped.all():
-            return _column_codes(pa.array(ints))
+            return _column_codes(from_numpy(ints))
         if shaped.any():
             # Codes for the digit strings, then codes above them for the few other values.
-            codes, size = _column_codes(pa.array(ints[shaped]))
-            other = pc.dictionary_encode(arr.filter(pa.array(~shaped)), null_encoding="encode")
+            codes, size = _column_codes(from_numpy(ints[shaped]))
+            other = pc.dictionary_encode(arr.filter(from_numpy(~shaped)), null_encoding="encode")
             out = np.empty(len(arr), dtype=np.int64)
             out[shaped] = codes
             out[~shaped] = to_numpy(other.indices).astype(np.int64) + size
@@ -298,8 +298,8 @@ def _unmatched(keys: list[pa.Array], reference: list[pa.Array]) -> np.ndarray:
     if len(pairs) == 1 and pa.types.is_dictionary(pairs[0][0].type):
         # One lookup per distinct value, spread to the rows by their indices.
         mine, theirs = pairs[0]
-        theirs = theirs.filter(pa.array(~ref_all_null))
-        known = pa.array(known_values(mine.dictionary, theirs))
+        theirs = theirs.filter(from_numpy(~ref_all_null))
+        known = from_numpy(known_values(mine.dictionary, theirs))
         found = pc.fill_null(pc.take(known, mine.indices), False)
         return ~to_numpy(found) & ~all_null
     joined = [pa.concat_arrays([_decoded(mine), _decoded(theirs)]) for mine, theirs in pairs]
@@ -316,7 +316,6 @@ def known_values(values: pa.Array, reference: pa.Array) -> np.ndarray:
     values of another shape, the only ones they can equal.
     """
     import numpy as np
-    import pyarrow as pa
     import pyarrow.compute as pc
 
     theirs = digit_values(reference)
@@ -335,8 +334,8 @@ def known_values(values: pa.Array, reference: pa.Array) -> np.ndarray:
         known[my_shaped] = np.isin(my_ints[my_shaped], their_ints)
     other = ~my_shaped
     if other.any():
-        rest = reference.filter(pa.array(~their_shaped))
-        known[other] = to_numpy(pc.is_in(values.filter(pa.array(other)), value_set=rest))
+        rest = reference.filter(from_numpy(~their_shaped))
+        known[other] = to_numpy(pc.is_in(values.filter(from_numpy(other)), value_set=rest))
     return known
 
 

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 
 from opendata.errors import CouldNotRun
 from opendata.io.ahead import read_ahead
+from opendata.io.arrays import from_numpy
 from opendata.io.batches import Batch
 from opendata.io.encoding import BadEncoding, find_bad_bytes
 from opendata.io.plan import arrow_type, encoded_columns, typed_columns
@@ -324,7 +325,7 @@ class _Scan:
 
         chunks = self.parts.pop(name)
         arr = pa.concat_arrays(chunks) if chunks else pa.array([], arrow_type(self.by_name[name]))
-        return arr if self.order is None else arr.take(pa.array(self.order))
+        return arr if self.order is None else arr.take(from_numpy(self.order))
 
     def foreign_keys(self, out: Findings) -> None:
         """Check each foreign key against this table's columns or the referenced resource's."""
