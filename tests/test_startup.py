@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 import os
 import subprocess
 import sys
@@ -13,8 +14,9 @@ import numpy as np
 import pyarrow as pa
 import pytest
 
-from opendata.io.arrays import to_numpy
+from opendata.io.arrays import from_numpy, to_numpy
 from opendata.report import Issue, Report
+from opendata.validate import validate_package
 from tests.conftest import REPO
 
 # The shapes of two datahub.io core datasets, small: gdp (country names with commas, ISO codes,
@@ -50,6 +52,33 @@ CO2_CSV = (
     "1958-04-01,1958.292,317.45,317.45,315.29,,false\n"
     "1958-06-01,1958.458,-99.99,317.10,314.85,-1,true\n"
 )
+# Every other kind of cell and rule, with one error of each kind: the error paths too.
+KINDS_SCHEMA = {
+    "fields": [
+        {"name": "code", "type": "string", "constraints": {"unique": True, "minLength": 3}},
+        {"name": "region", "type": "string", "constraints": {"enum": ["north", "south"]}},
+        {"name": "count", "type": "integer", "bareNumber": False, "constraints": {"maximum": 99}},
+        {"name": "amount", "type": "number", "groupChar": ","},
+        {"name": "when", "type": "datetime"},
+        {"name": "at", "type": "time"},
+        {"name": "month", "type": "yearmonth"},
+        {"name": "where", "type": "geopoint"},
+        {"name": "extra", "type": "object"},
+        {"name": "took", "type": "duration"},
+        {"name": "parent", "type": "string"},
+    ],
+    "primaryKey": ["code"],
+    "foreignKeys": [{"fields": ["parent"], "reference": {"resource": "", "fields": ["code"]}}],
+    "missingValues": ["", "NA"],
+}
+KINDS_CSV = (
+    "code,region,count,amount,when,at,month,where,extra,took,parent\n"
+    'AAA,north,1%,"1,000.5",2020-01-02T03:04:05Z,10:00:00,2020-01,"45.1,7.2",{},P1D,AAA\n'
+    'BBB,south,200,NA,2020-01-02T03:04:05Z,10:00:00,2020-13,"45.1,7.2",{},P1D,ZZZ\n'
+    'BBB,east,x,2.5,yesterday,25:00:00,2020-02,"north",[],1 day,AAA\n'
+    "\n"
+    'CC,north,3,4,2020-01-02T03:04:05Z,10:00:00,2020-01,"1,2",{},P1D,AAA,surplus\n'
+)
 ROW_COUNT = [{"id": "some-rows", "type": "row-count", "message": "rows", "min": 1}]
 
 
@@ -79,6 +108,20 @@ def test_no_checks_no_pandas(make_package: Callable[..., Path]) -> None:
     code, names = _imported(path)
     assert code == 1  # the bad cell is found
     assert "pyarrow" in names  # the tables were read
+    assert "pandas" not in names and "pandera" not in names
+
+
+def test_every_kind_of_finding_without_pandas(make_package: Callable[..., Path]) -> None:
+    path = make_package({"kinds": (KINDS_CSV, KINDS_SCHEMA)})
+    descriptor = json.loads(path.read_text())
+    descriptor["resources"][0]["bytes"] = 1  # a byte count to compare, and a hash
+    descriptor["resources"][0]["hash"] = "md5:0"
+    path.write_text(json.dumps(descriptor))
+    codes = {i.code for i in validate_package(path).issues}
+    assert {"type-error", "constraint-error", "primary-key", "foreign-key", "blank-row"} <= codes
+    assert {"extra-cell", "byte-count", "hash-count"} <= codes
+    code, names = _imported(path)
+    assert code == 1
     assert "pandas" not in names and "pandera" not in names
 
 
@@ -209,3 +252,19 @@ def test_text_output_on_a_pipe_imports_no_rich(make_package: Callable[..., Path]
     code, names = _imported(path)
     assert code == 0
     assert "rich" not in names
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        np.array([True, False, True] * 5),
+        np.array([], dtype=bool),
+        np.array([3, 1, 2], dtype=np.int64)[::2],
+        np.array([7, 8], dtype=np.int32),
+        np.array([1.5, -0.0]),
+        np.array(["a", "b"]),
+    ],
+)
+def test_from_numpy_is_what_pyarrow_gives(values: np.ndarray) -> None:
+    ours, theirs = from_numpy(values), pa.array(values)
+    assert ours.type == theirs.type and ours.equals(theirs)

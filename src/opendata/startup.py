@@ -41,15 +41,23 @@ def prepare() -> None:
 def defer_pandas() -> bool:
     """Keep pyarrow from importing pandas until someone else does; True when it was kept from it.
 
-    pyarrow asks whether pandas is installed the first time a compute function is given a Python
-    value (a number, a string, a list), to recognise pandas objects among the arguments, and
-    imports pandas to find out: 0.25-0.3 s of CPU on a run of 0.4 s on a small package
-    (measured), for tables whose checks never touch pandas. Here pyarrow's first look is made
-    while pandas cannot be imported, so pyarrow carries on as it does where pandas is not
-    installed; and the moment pandas is imported (by the declared checks, or anyone) pyarrow is
-    made to look again (`_PandasAPIShim.compat`), so that every later use of pandas with pyarrow
-    (`to_pandas`, `pa.table(frame)`) works as usual. Nothing is done once pandas is loaded.
-    Call it before starting threads: for that first look, `import pandas` fails in every thread.
+    Importing pandas costs 0.25-0.3 s of CPU (measured), most of a 0.4 s run on a small package
+    whose checks never touch pandas. pyarrow imports it from two places:
+
+    - its Python shim, the first time it wants to know whether an argument is a pandas object
+      (any compute call with a Python value, `pa.array`, `pa.table`). Here that first look is
+      made while pandas cannot be imported, so pyarrow carries on as where pandas is not
+      installed; the moment pandas is imported (by the declared checks, or anyone) pyarrow is
+      made to look again (`_PandasAPIShim.compat`), so later uses of pandas with pyarrow
+      (`to_pandas`, `pa.table(frame)`, a Series' NaN read as null) work as usual;
+    - its C++ conversions, which import pandas once and for good: inferring the Arrow type of a
+      Python value (`pa.scalar(0)`, `pc.equal(column, 0)`) and `Array.to_numpy`. Those cannot
+      be deferred without losing pandas's null markers for the rest of the process, so the
+      structural layer does not call them: its scalars are typed and its masks go through
+      `opendata.io.arrays` (`tests/test_startup.py` runs a package of every kind through).
+
+    Nothing is done once pandas is loaded. Call it before starting threads: during the first
+    look, `import pandas` fails in every thread.
     """
     if "pandas" in sys.modules:
         return False
@@ -79,16 +87,21 @@ class _NotHere:
 
 
 class _LookAgain:
-    """An import finder that, once pandas has been imported, has pyarrow look for it again."""
+    """An import finder that, once pandas has been imported, has pyarrow look for it again.
+
+    It stays in `sys.meta_path` after its one use, idle: removing it while another thread walks
+    the list could make that thread skip the next finder.
+    """
 
     def __init__(self, shim: Any) -> None:
         self.shim = shim
+        self.done = False
 
     def find_spec(self, name: str, path: Any = None, target: Any = None) -> ModuleSpec | None:
         """pandas's own spec, with a loader that tells pyarrow when pandas has loaded."""
-        if name != "pandas":
+        if name != "pandas" or self.done:
             return None
-        sys.meta_path.remove(self)
+        self.done = True  # before find_spec below, which asks every finder again
         from importlib.util import find_spec
 
         spec = find_spec(name)
