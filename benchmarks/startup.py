@@ -2,7 +2,8 @@
 
 One command::
 
-    python benchmarks/startup.py [--repeats 9] [--only gdp,co2-ppm] [--src DIR] [--out FILE]
+    python benchmarks/startup.py [--repeats 9] [--only gdp,co2-ppm]
+                                 [--variant LABEL=SRC[:NAME=VALUE...]]... [--out FILE]
 
 It writes (into a temporary folder, from numpy ``default_rng(7)``) packages in the shapes of
 datahub.io's core datasets -- the same resources, field names, Table Schema types and roughly
@@ -12,9 +13,12 @@ values (no data is downloaded). None declares checks, as none of the core datase
 Then, for every package, ``opendata validate DIR`` (``python -m opendata``, its output thrown
 away) and ``frictionless validate DIR/datapackage.json`` run as fresh processes, taken in turn,
 ``--repeats`` times each; it prints the median wall time of each, the ratio opendata /
-frictionless (the target of issue 15 is at most 0.5 on every package) and whether the two
-agree on valid or invalid. ``--src`` runs opendata from another source tree (e.g. a scratch
-copy with one part stubbed, to see what the rest costs); by default this repository's ``src/``.
+frictionless (the target of issue 15 is at most 0.5 on every package), the median CPU time
+(user + system, child processes included: steadier than wall time on a shared machine) and
+each tool's exit codes (they should agree: 0 valid, 1 invalid).
+``--variant LABEL=SRC[:NAME=VALUE...]`` (repeatable) times opendata from other source trees in
+the same rotation (e.g. the main branch, or a scratch copy with one part stubbed, to see what
+the rest costs); by default this repository's ``src/``.
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ import argparse
 import csv
 import json
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -362,53 +367,107 @@ def write_package(root: Path, name: str, tables: list[Table], rng: np.random.Gen
     return folder
 
 
-def _timed(command: list[str], env: dict[str, str]) -> tuple[float, int]:
-    began = time.perf_counter()
+def _cpu() -> float:
+    """User + system seconds of the child processes waited for so far (theirs included)."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def _timed(command: list[str], env: dict[str, str]) -> tuple[float, float, int]:
+    """Wall seconds, CPU seconds and exit code of one fresh run."""
+    cpu, began = _cpu(), time.perf_counter()
     done = subprocess.run(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
-    return time.perf_counter() - began, done.returncode
+    return time.perf_counter() - began, _cpu() - cpu, done.returncode
 
 
-def measure(folder: Path, repeats: int, src: Path) -> dict[str, Any]:
+def measure(folder: Path, repeats: int, variants: list[Variant]) -> dict[str, Any]:
     """Medians of `repeats` fresh runs of each tool, taken in turn, and their exit codes."""
-    env = {**os.environ, "PYTHONPATH": str(src)}
-    opendata = [sys.executable, "-m", "opendata", "validate", str(folder)]
-    frictionless = [str(FRICTIONLESS), "validate", str(folder / "datapackage.json")]
-    times: dict[str, list[float]] = {"opendata": [], "frictionless": []}
-    codes: dict[str, set[int]] = {"opendata": set(), "frictionless": set()}
+    commands = {
+        v.label: ([sys.executable, "-m", "opendata", "validate", str(folder)], v.env())
+        for v in variants
+    }
+    commands["frictionless"] = (
+        [str(FRICTIONLESS), "validate", str(folder / "datapackage.json")],
+        dict(os.environ),
+    )
+    wall: dict[str, list[float]] = {tool: [] for tool in commands}
+    cpu: dict[str, list[float]] = {tool: [] for tool in commands}
+    codes: dict[str, set[int]] = {tool: set() for tool in commands}
     for _ in range(repeats):
-        for tool, command in (("opendata", opendata), ("frictionless", frictionless)):
-            seconds, code = _timed(command, env)
-            times[tool].append(seconds)
+        for tool, (command, env) in commands.items():
+            seconds, used, code = _timed(command, env)
+            wall[tool].append(seconds)
+            cpu[tool].append(used)
             codes[tool].add(code)
-    od, fl = statistics.median(times["opendata"]), statistics.median(times["frictionless"])
-    return {"opendata": od, "frictionless": fl, "ratio": od / fl, "codes": codes}
+    return {
+        tool: {
+            "wall": statistics.median(wall[tool]),
+            "cpu": statistics.median(cpu[tool]),
+            "codes": ",".join(map(str, sorted(codes[tool]))),
+        }
+        for tool in commands
+    }
 
 
-def table(results: dict[str, dict[str, Any]], rows: dict[str, int]) -> str:
-    """The results as a Markdown table."""
-    lines = [
-        "| package | resources | rows | opendata s | frictionless s | opendata / frictionless | exit (od, fl) |",
-        "|---|---|---|---|---|---|---|",
-    ]
+@dataclass
+class Variant:
+    """An opendata to run: a label, its source tree, extra environment variables."""
+
+    label: str
+    src: Path
+    extra: dict[str, str]
+
+    @classmethod
+    def parse(cls, text: str) -> Variant:
+        """LABEL=SRC[:NAME=VALUE...], e.g. `main=/work/main/src` or `stub=/tmp/src:X=1`."""
+        label, _, rest = text.partition("=")
+        src, *pairs = rest.split(":")
+        return cls(label, Path(src), dict(p.split("=", 1) for p in pairs))
+
+    def env(self) -> dict[str, str]:
+        """The environment its runs get."""
+        return {**os.environ, "PYTHONPATH": str(self.src), **self.extra}
+
+
+def table(results: dict[str, dict[str, Any]], rows: dict[str, int], labels: list[str]) -> str:
+    """The results as a Markdown table: wall medians, ratios to frictionless, CPU medians."""
+    head = ["package", "resources", "rows", "frictionless s"]
+    for label in labels:
+        head += [f"{label} s", f"{label} / frictionless"]
+    head += ["CPU s (" + ", ".join([*labels, "frictionless"]) + ")", "exit codes"]
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for name, r in results.items():
-        exits = f"{','.join(map(str, sorted(r['codes']['opendata'])))}, " + ",".join(
-            map(str, sorted(r["codes"]["frictionless"]))
-        )
+        fl = r["frictionless"]["wall"]
+        cells = [name, str(len(PACKAGES[name])), f"{rows[name]:,}", f"{fl:.2f}"]
+        for label in labels:
+            cells += [f"{r[label]['wall']:.2f}", f"**{r[label]['wall'] / fl:.2f}**"]
+        cells.append(", ".join(f"{r[t]['cpu']:.2f}" for t in [*labels, "frictionless"]))
+        cells.append("; ".join(r[t]["codes"] for t in [*labels, "frictionless"]))
+        lines.append("| " + " | ".join(cells) + " |")
+    for label in labels:
+        ratios = [r[label]["wall"] / r["frictionless"]["wall"] for r in results.values()]
         lines.append(
-            f"| {name} | {len(PACKAGES[name])} | {rows[name]:,} | {r['opendata']:.2f} | "
-            f"{r['frictionless']:.2f} | {r['ratio']:.2f} | {exits} |"
+            f"\n{label}: median ratio {statistics.median(ratios):.2f}, worst {max(ratios):.2f}; "
+            f"{sum(x <= 0.5 for x in ratios)} of {len(ratios)} packages at or under 0.5."
         )
     return "\n".join(lines)
 
 
 def main() -> None:
-    """Generate the packages, time both tools on each, print (and optionally write) the table."""
+    """Generate the packages, time the tools on each, print (and optionally write) the table."""
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--repeats", type=int, default=9, help="fresh runs of each tool per package")
     p.add_argument("--only", help="comma-separated package names (default: all)")
-    p.add_argument("--src", type=Path, default=REPO / "src", help="opendata source tree to run")
+    p.add_argument(
+        "--variant",
+        action="append",
+        type=Variant.parse,
+        help="an opendata to time, LABEL=SRC[:NAME=VALUE...] (repeatable; default: this "
+        "repository's src/)",
+    )
     p.add_argument("--out", type=Path, help="also write the Markdown table to this file")
     args = p.parse_args()
+    variants = args.variant or [Variant("opendata", REPO / "src", {})]
     names = args.only.split(",") if args.only else list(PACKAGES)
     rng = np.random.default_rng(7)
     results: dict[str, dict[str, Any]] = {}
@@ -419,18 +478,9 @@ def main() -> None:
             rows[name] = sum(
                 sum(1 for _ in open(f, encoding="utf-8")) - 1 for f in (folder / "data").iterdir()
             )
-            results[name] = measure(folder, args.repeats, args.src)
-            r = results[name]
-            print(
-                f"{name}: opendata {r['opendata']:.2f} s, frictionless {r['frictionless']:.2f} s, "
-                f"ratio {r['ratio']:.2f}",
-                file=sys.stderr,
-            )
-    ratios = [r["ratio"] for r in results.values()]
-    text = table(results, rows) + (
-        f"\n\nMedian ratio {statistics.median(ratios):.2f}; worst {max(ratios):.2f}; "
-        f"{sum(x <= 0.5 for x in ratios)} of {len(ratios)} packages at or under 0.5."
-    )
+            results[name] = measure(folder, args.repeats, variants)
+            print(name, json.dumps(results[name]), file=sys.stderr)
+    text = table(results, rows, [v.label for v in variants])
     print(text)
     if args.out:
         args.out.write_text(text + "\n", encoding="utf-8")
