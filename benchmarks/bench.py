@@ -396,8 +396,8 @@ def dataset(n: int) -> tuple[Path, list[Triple]]:
 class Run:
     """One fresh-process run: wall seconds, peak RSS in MB, exit status, stdout and CPU seconds.
 
-    `cpu` is user plus system time of the command and every process it waited for (opendata's
-    verdicts child included), as the kernel accounts it to the waited-for process tree.
+    `cpu` is user plus system time of the command and every process it waited for, as the
+    kernel accounts it to the waited-for process tree.
     """
 
     wall: float

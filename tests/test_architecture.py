@@ -9,11 +9,11 @@ SRC = Path(__file__).resolve().parent.parent / "src" / "opendata"
 
 # Lowest first; docs/architecture.md draws the same picture.
 LAYERS = [
-    {"errors", "codes", "report", "package", "startup", "progress"},
+    {"errors", "codes", "report", "package", "remote", "safe_yaml", "startup", "progress"},
     {"io"},
     {"structural"},
     {"semantic"},
-    {"grounding", "validate", "describe", "spark"},
+    {"grounding", "validate", "describe", "inputs", "spark"},
     {"versions"},
     {"render"},
     {"release"},

@@ -34,7 +34,6 @@ def _killed(args: list[str], at: str, cwd: Path) -> None:
         **os.environ,
         "OPENDATA_KILL_AT": at,
         "SOURCE_DATE_EPOCH": EPOCH,
-        "OPENDATA_VERDICTS_IN_PROCESS": "1",
     }
     proc = subprocess.run(
         [sys.executable, "-m", "opendata", *args],

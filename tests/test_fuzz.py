@@ -43,9 +43,24 @@ CELLS: dict[str, list[str]] = {
     "boolean": ["true", "false", "True", "FALSE", "1", "0", "yes", "x"],
     "date": ["2020-01-01", "2020-02-30", "2020-1-1", "20200101", "x"],
     "year": ["2016", "2020", "1999", "20x0", "-1"],
+    # Types held as text but compared as values (structural/judged.py); the first two are valid.
+    "yearmonth": ["2020-01", "2020-1", "2020-10", "2020-9", "2020-13", "x"],
+    "geopoint": ["1,2", "1, 2", "181,0", "x", "90,45"],
+    "duration": ["P1D", "PT24H", "P", "x", "P1Y"],
+    # Naive times only: frictionless holds an offset apart (10:00Z != 10:00), we hold it in UTC.
+    "time": ["10:00:00", "10:00", "25:00:00", "09:30:00", "10:00:00.0"],
+    "datetime": ["2020-01-01T10:00:00", "2020-01-01T10:00:00.000", "2020-01-01 10:00:00", "x"],
 }
 PATTERNS = [r"\w+", r"[a-z]+", r"\d+", "a|b", r"[\w ]+", ".", r"\S+"]
-BOUNDS = {"integer": [0, 2, 41, 10**25], "number": [0, 1.5, 2], "year": [2016, 2020]}
+BOUNDS = {
+    "integer": [0, 2, 41, 10**25],
+    "number": [0, 1.5, 2],
+    "year": [2016, 2020],
+    "yearmonth": ["2020-02", "2020-9"],
+    "time": ["10:00:00"],
+    "datetime": ["2020-01-01T10:00:00"],
+}
+ENUMS = ("string", "integer", "yearmonth", "geopoint", "duration")
 
 
 @st.composite
@@ -68,9 +83,11 @@ def fields(draw: Any, name: str) -> dict[str, Any]:
             constraints["minLength"] = draw(st.integers(0, 3))
         if draw(st.integers(0, 3)) == 0:
             constraints["maxLength"] = draw(st.integers(1, 3))
-    if ftype in ("string", "integer") and draw(st.integers(0, 3)) == 0:
+    if ftype in ENUMS and draw(st.integers(0, 3)) == 0:
+        # Members of the field's type (an invalid member is a field-error here, not there).
+        members = CELLS[ftype][:5] if ftype in ("string", "integer") else CELLS[ftype][:2]
         constraints["enum"] = draw(
-            st.lists(st.sampled_from(CELLS[ftype][:5]), min_size=1, max_size=3, unique=True)
+            st.lists(st.sampled_from(members), min_size=1, max_size=3, unique=True)
         )
     field: dict[str, Any] = {"name": name, "type": ftype}
     if constraints:

@@ -180,6 +180,8 @@ def structural_package(root: Path) -> Path:
             "empty": ("", {"fields": [{"name": "id", "type": "integer"}]}),
             "sheet": ("", {"fields": [{"name": "id", "type": "integer"}]}),
         },
+        # exclusiveMinimum/Maximum are Data Package v2: the package must say so (frictionless 5.21)
+        extra={"$schema": "https://datapackage.org/profiles/2.0/datapackage.json"},
     )
     (root / "data" / "latin.csv").write_bytes(b"id\n1\n2\n\xff\xfe\n")
     (root / "data" / "sheet.xlsx").write_bytes(b"PK\x03\x04")

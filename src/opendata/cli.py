@@ -92,8 +92,20 @@ def main() -> None:
     """Validate, diff, version and publish Frictionless Data Packages."""
 
 
+def allow_remote_option(func: F) -> F:
+    """The `--allow-remote` flag: download http(s) descriptors and files, within limits."""
+    return click.option(
+        "--allow-remote",
+        is_flag=True,
+        help="Download http(s) descriptors and files they name (into a temporary folder, "
+        "removed afterwards; OPENDATA_REMOTE_MAX_BYTES, OPENDATA_REMOTE_DEADLINE).",
+    )(func)
+
+
 @main.command()
-@click.argument("descriptor", default="datapackage.json", type=click.Path(dir_okay=True))
+@click.argument(
+    "descriptor", default="datapackage.json", metavar="[PATH]", type=click.Path(dir_okay=True)
+)
 @click.option(
     "--format",
     "fmt",
@@ -129,6 +141,12 @@ def main() -> None:
     metavar="URL",
     help="Spark master for --engine spark (default $OPENDATA_SPARK_MASTER, else local[*]).",
 )
+@click.option(
+    "--schema",
+    metavar="SCHEMA",
+    help="Table Schema (JSON or YAML) for a single data file; without it one is inferred.",
+)
+@allow_remote_option
 @handle_errors
 def validate(
     descriptor: str,
@@ -138,15 +156,28 @@ def validate(
     chunk_mb: int,
     engine: str,
     spark_master: str | None,
+    schema: str | None,
+    allow_remote: bool,
 ) -> None:
     """Validate a data package: structure (Table Schema) and declared checks.
 
+    PATH is a package folder, a descriptor, or one data file (a CSV: its schema is inferred
+    unless --schema names one); an http(s) URL of either with --allow-remote.
     Exit 0 when valid (warnings allowed), 1 when invalid, 2 when it could not run.
     """
     from opendata.errors import CouldNotRun
     from opendata.render.progress import terminal_progress
     from opendata.render.report import render
 
+    if engine == "spark":
+        from opendata.inputs import is_table
+
+        if schema or allow_remote or "://" in descriptor or is_table(descriptor):
+            raise CouldNotRun(
+                "--engine spark reads local descriptors only",
+                path=descriptor,
+                hint="use --engine local for a single data file, --schema or --allow-remote",
+            )
     try:
         if engine == "spark":
             from opendata.spark.engine import validate_package_spark
@@ -165,8 +196,9 @@ def validate(
                     only=only,
                     sources=sources,
                     block_size=chunk_mb << 20,
-                    child=True,
                     progress=progress,
+                    schema=schema,
+                    allow_remote=allow_remote,
                 )
     except MemoryError:
         raise CouldNotRun(
@@ -283,17 +315,22 @@ def get(catalog: str, spec: str, to: str) -> None:
     type=click.Path(dir_okay=False),
     help="Write the descriptor to this new file instead of printing it (never overwrites).",
 )
+@allow_remote_option
 @handle_errors
-def describe(paths: tuple[str, ...], fmt: str, name: str | None, out: str | None) -> None:
+def describe(
+    paths: tuple[str, ...], fmt: str, name: str | None, out: str | None, allow_remote: bool
+) -> None:
     """Draft a datapackage.json for data files: each table's schema inferred, to edit and keep.
 
-    Paths are relative to the folder that will hold the descriptor. Columns of digits with a
-    leading zero (division codes) are kept as text with a width pattern, not integers.
+    Paths are relative to the folder that will hold the descriptor (or http(s) URLs, with
+    --allow-remote). Columns of digits with a leading zero (division codes) are kept as text
+    with a width pattern, not integers. `opendata validate FILE` infers the same schema.
     """
     from opendata.describe import describe_tables, render_descriptor
     from opendata.errors import CouldNotRun
 
-    text = render_descriptor(describe_tables(list(paths), name=name), fmt)
+    drafted = describe_tables(list(paths), name=name, allow_remote=allow_remote)
+    text = render_descriptor(drafted, fmt)
     if out is None:
         click.echo(text, nl=False)
         return

@@ -24,7 +24,7 @@ class Code:
 
 
 _ALL = (
-    # --- the descriptor: frictionless's verdicts on datapackage.json and its Table Schemas ---
+    # --- the descriptor: datapackage.json and its Table Schemas against the standard ---
     Code(
         "package-error",
         "Package Error",
@@ -56,13 +56,15 @@ _ALL = (
         "dialect-error",
         "Dialect Error",
         "descriptor",
-        "A resource's CSV dialect is malformed.",
+        "A resource's CSV dialect is malformed (a property of the wrong type, such as a "
+        "numeric delimiter).",
     ),
     Code(
         "metadata-error",
         "Metadata Error",
         "descriptor",
-        "Another problem frictionless finds in the descriptor, reported under its general code.",
+        "A `profile` that is neither a standard profile nor a URL (frictionless cannot retrieve "
+        "it), or another problem frictionless reports under its general code.",
     ),
     # --- the file: bytes, encoding and format ---
     Code(

@@ -26,6 +26,7 @@ def _keep_codes_as_text(raw: dict[str, Any], path: Path) -> list[str]:
     integers they lose their leading zeros in every reader downstream. Returns the columns changed.
     """
     import csv
+    import gzip
 
     fields = {
         f["name"]: f for f in raw.get("schema", {}).get("fields", []) if f.get("type") == "integer"
@@ -34,8 +35,16 @@ def _keep_codes_as_text(raw: dict[str, Any], path: Path) -> list[str]:
         return []
     widths: dict[str, set[int]] = {name: set() for name in fields}
     leading_zero: set[str] = set()
-    with path.open(encoding=raw.get("encoding") or "utf-8", newline="") as fh:
-        for count, row in enumerate(csv.DictReader(fh)):
+    dialect: dict[str, Any] = d if isinstance(d := raw.get("dialect"), dict) else {}
+    delimiter = dialect.get("delimiter") or ","
+    encoding = raw.get("encoding") or "utf-8"
+    opened = (
+        gzip.open(path, "rt", encoding=encoding, newline="")
+        if raw.get("compression") == "gz"
+        else path.open(encoding=encoding, newline="")
+    )
+    with opened as fh:
+        for count, row in enumerate(csv.DictReader(fh, delimiter=delimiter)):
             if count >= SAMPLE_ROWS:
                 break
             for name in fields:
@@ -52,39 +61,78 @@ def _keep_codes_as_text(raw: dict[str, Any], path: Path) -> list[str]:
     return sorted(leading_zero)
 
 
-def describe_tables(paths: list[str | Path], *, name: str | None = None) -> dict[str, Any]:
-    """A Data Package descriptor for these data files, each schema inferred by frictionless."""
-    from frictionless import Detector, Package, Resource, describe
+def _infer(path: Path, detector: Any) -> dict[str, Any]:
+    """One data file's resource descriptor, as frictionless's `describe` infers it."""
+    from frictionless import Resource, describe
 
-    files = [Path(p) for p in paths]
-    for path in files:
-        if path.is_absolute() or ".." in path.parts:
+    try:
+        resource = describe(str(path), type="resource", detector=detector)
+    except Exception as exc:  # frictionless raises its own errors and the parsers' ones
+        raise CouldNotRun(
+            f"cannot infer a schema: {exc}", path=str(path), hint="is it a CSV file?"
+        ) from None
+    if not isinstance(resource, Resource):
+        raise CouldNotRun("not a single data file", path=str(path), hint="name a CSV file")
+    raw: dict[str, Any] = resource.to_descriptor()
+    raw.pop("scheme", None)  # "file" is the default; a descriptor is clearer without it
+    dialect = raw.get("dialect")
+    if isinstance(dialect, dict) and isinstance(dialect.get("csv"), dict):
+        # frictionless writes CSV options as v2's `{"csv": {...}}`; the v1 form (the options
+        # themselves) is what every reader of a Data Package, frictionless included, reads.
+        raw["dialect"] = {**{k: v for k, v in dialect.items() if k != "csv"}, **dialect["csv"]}
+    if raw.get("format") in ("csv", "tsv"):
+        _keep_codes_as_text(raw, path)
+    return raw
+
+
+def describe_table(path: str | Path) -> dict[str, Any]:
+    """One data file's resource descriptor with its inferred schema, as `describe` drafts it.
+
+    `opendata validate data.csv` validates against this same schema, so that a descriptor
+    drafted by `describe` finds what validating the bare file finds.
+    """
+    from frictionless import Detector
+
+    return _infer(Path(path), Detector(sample_size=SAMPLE_ROWS))
+
+
+def describe_tables(
+    paths: list[str | Path], *, name: str | None = None, allow_remote: bool = False
+) -> dict[str, Any]:
+    """A Data Package descriptor for these data files, each schema inferred by frictionless.
+
+    A path may be an http(s) URL when `allow_remote`: the file is downloaded to infer its
+    schema, and the resource keeps the URL as its path.
+    """
+    from contextlib import nullcontext
+
+    from opendata.remote import Downloads, is_url, refuse_remote
+
+    files = [str(p) for p in paths]
+    for text in files:
+        path = Path(text)
+        if "://" in text:
+            if not allow_remote:
+                refuse_remote(text, what="data file", where=text)
+        elif path.is_absolute() or ".." in path.parts:
             raise CouldNotRun(
                 "give data files as paths relative to the package folder",
                 path=str(path),
                 hint="run describe from the folder that will hold datapackage.json",
             )
-        if not path.is_file():
+        elif not path.is_file():
             raise CouldNotRun("data file not found", path=str(path))
-    detector = Detector(sample_size=SAMPLE_ROWS)
-    resources: list[Resource] = []
-    for path in files:
-        try:
-            resource = describe(str(path), type="resource", detector=detector)
-        except Exception as exc:  # frictionless raises its own errors and the parsers' ones
-            raise CouldNotRun(
-                f"cannot infer a schema: {exc}", path=str(path), hint="is it a CSV file?"
-            ) from None
-        if not isinstance(resource, Resource):
-            raise CouldNotRun("not a single data file", path=str(path), hint="name a CSV file")
-        resources.append(resource)
-    package = Package(name=name or _package_name(files), resources=resources)
-    descriptor: dict[str, Any] = package.to_descriptor()
-    for raw, path in zip(descriptor.get("resources", []), files, strict=True):
-        raw.pop("scheme", None)  # "file" is the default; a descriptor is clearer without it
-        if raw.get("format") in ("csv", "tsv"):
-            _keep_codes_as_text(raw, path)
-    return descriptor
+    resources: list[dict[str, Any]] = []
+    with Downloads() if allow_remote else nullcontext() as downloads:
+        for text in files:
+            if is_url(text) and downloads is not None:
+                resource = describe_table(downloads.fetch(text))
+                resource["path"] = text
+            else:
+                resource = describe_table(text)
+            resources.append(resource)
+    local = [Path(p) for p in files if "://" not in p]
+    return {"name": name or _package_name(local), "resources": resources}
 
 
 def render_descriptor(descriptor: dict[str, Any], fmt: str = "json") -> str:

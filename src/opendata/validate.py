@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from opendata.errors import CouldNotRun
 from opendata.io.rowmap import RowMap
-from opendata.package import Package, Resource, load_package
+from opendata.package import Package, Resource
 from opendata.progress import Progress, start
 from opendata.report import Issue, Report, ResourceStats
 from opendata.structural.table import DEFAULT_BLOCK_SIZE, TableResult, validate_table
@@ -22,7 +22,7 @@ if TYPE_CHECKING:
 
 
 def _prepare(pending: Pending, semantic: bool) -> Verdicts:
-    """Import pandas and pandera when checks will run, while frictionless's verdicts are worked out.
+    """Import pandas and pandera when checks will run, then work out the descriptor's verdicts.
 
     Without declared checks nothing here needs pandas (the tables stay in Arrow); the command
     line also keeps pyarrow from importing it (`opendata.startup.defer_pandas`).
@@ -36,7 +36,7 @@ def _prepare(pending: Pending, semantic: bool) -> Verdicts:
 class _Background:
     """Runs a function on a daemon thread; `result()` waits for it and re-raises its error.
 
-    Used for the pandas and pandera imports and the wait for frictionless's verdicts: imports are
+    Used for the pandas and pandera imports and the descriptor's verdicts: imports are
     Python-bound, while reading tables is mostly pyarrow's parsing, which releases the GIL, so on
     two cores they overlap. A daemon thread never delays the exit after an error.
     """
@@ -103,9 +103,15 @@ def read_order(package: Package, names: list[str]) -> list[str]:
 
 
 def _size(resource: Resource) -> int | None:
-    """The size of a resource's file, for a progress bar; None when there is none to read."""
-    path = resource.fullpath
-    return path.stat().st_size if path is not None and path.is_file() else None
+    """The bytes a resource's reader will report, for a progress bar; None when unknown.
+
+    The reader counts the bytes it parses: a compressed file's are not its size on disk.
+    """
+    if resource.compression or not resource.fullpaths:
+        return None
+    if not all(path.is_file() for path in resource.fullpaths):
+        return None
+    return sum(path.stat().st_size for path in resource.fullpaths)
 
 
 def validate_package(
@@ -114,22 +120,23 @@ def validate_package(
     only: str | None = None,
     sources: str | Path | None = None,
     block_size: int = DEFAULT_BLOCK_SIZE,
-    child: bool = False,
     progress: Progress | None = None,
+    schema: str | Path | None = None,
+    allow_remote: bool = False,
 ) -> Report:
     """Validate a Data Package and return every finding; raises CouldNotRun when it cannot start.
 
-    With `child`, frictionless's checks of the descriptor and schemas run in a child Python
-    process (see `opendata.structural.verdicts`): the command line asks for it, to start faster; a program
-    calling this function gets them in its own process unless it asks too. `progress` is
-    told of each table read and the bytes read of it.
+    SOURCE is a package folder, a descriptor, or one data file (validated against `schema`, or
+    against the schema `opendata describe` infers for it); with `allow_remote` it may be an
+    http(s) URL, and URLs in the descriptor are downloaded too (see `opendata.inputs`).
+    `progress` is told of each table read and the bytes read of it.
     """
-    package = load_package(source)
-    pending = Pending(package, child)
-    try:
-        return _validate(package, pending, only, sources, block_size, progress)
-    finally:
-        pending.cancel()
+    from opendata.inputs import open_package
+
+    with open_package(source, schema=schema, allow_remote=allow_remote) as opened:
+        package = opened.package
+        report = _validate(package, Pending(package), only, sources, block_size, progress)
+        return opened.public_report(report)
 
 
 def _validate(
@@ -228,7 +235,7 @@ def _read_tables(
 ) -> tuple[dict[str, TableResult], dict[str, pa.Table]]:
     """Each table's structural result and the typed columns kept of it, read in `order`.
 
-    Tables are read without waiting for frictionless's verdict on their schemas (it arrives
+    Tables are read without waiting for the verdict on their schemas (it arrives
     from the background thread meanwhile). Should a schema be invalid, which is rare, every
     table is read again in order, each after its verdict, so that no table is compared with
     (or keyed against) a table whose schema cannot be trusted.

@@ -96,6 +96,24 @@ def _huge_descriptor(root: Path) -> list[str]:
     return ["validate", str(path)]
 
 
+def _yaml_descriptor(text: str) -> Any:
+    """A package whose only descriptor is datapackage.yaml holding TEXT, validated by its folder."""
+
+    def setup(root: Path) -> list[str]:
+        package(root / "p").unlink()
+        (root / "p" / "datapackage.yaml").write_text(text, encoding="utf-8")
+        return ["validate", str(root / "p")]
+
+    return setup
+
+
+_YAML_BOMB = "\n".join(
+    ["a0: &a0 [x, x, x, x, x, x, x, x, x, x]"]
+    + [f"a{i}: &a{i} [{', '.join([f'*a{i - 1}'] * 10)}]" for i in range(1, 15)]
+    + ["resources: [*a14]"]
+)
+
+
 def _folder_without_descriptor(root: Path) -> list[str]:
     (root / "empty").mkdir()
     return ["validate", str(root / "empty")]
@@ -185,6 +203,19 @@ DESCRIPTOR_CASES = [
         (2,),
     ),
     Case("descriptor-huge", _huge_descriptor, (2,)),
+    Case("descriptor-yaml-alias-bomb", _yaml_descriptor(_YAML_BOMB), (2,), limit=10),
+    Case("descriptor-yaml-deep", _yaml_descriptor("a: " + "[" * 5000 + "]" * 5000), (2,)),
+    Case("descriptor-yaml-tabs", _yaml_descriptor("resources:\n\t- name: t\n"), (2,)),
+    Case(
+        "descriptor-yaml-python-tag", _yaml_descriptor("resources: !!python/name:os.system"), (2,)
+    ),
+    Case(
+        "descriptor-yaml-valid",
+        _yaml_descriptor(
+            "name: hostile\nresources:\n  - {name: t, path: data/t.csv, schema: schemas/t.json}\n"
+        ),
+        (0,),
+    ),
     Case("descriptor-fifo", _fifo_descriptor, (2,), subprocess=True, limit=30),
     Case("descriptor-folder-without-one", _folder_without_descriptor, (2,)),
     Case("descriptor-missing", lambda r: ["validate", str(r / "nope.json")], (2,)),

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
+from typing import IO, Any
 
 
 class BadEncoding(Exception):
@@ -46,13 +48,18 @@ def encodes_as_ascii(encoding: str, marks: list[str]) -> bool:
     return all(codec.encode(m)[0] == m.encode("ascii") for m in marks)
 
 
-def find_bad_bytes(path: Path, encoding: str = "utf-8") -> tuple[int, int]:
-    """The (line, byte offset) of the first sequence that does not decode, read in blocks."""
+def find_bad_bytes(
+    source: Path | Callable[[], IO[bytes] | Any], encoding: str = "utf-8"
+) -> tuple[int, int]:
+    """The (line, byte offset) of the first sequence that does not decode, read in blocks.
+
+    SOURCE is a file, or a function opening a binary stream (a decompressed or joined one).
+    """
     import codecs
 
     decoder = codecs.getincrementaldecoder(encoding)()
     line, offset = 1, 0
-    with path.open("rb") as fh:
+    with source.open("rb") if isinstance(source, Path) else source() as fh:
         while block := fh.read(1 << 20):
             try:
                 decoder.decode(block)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -15,9 +15,16 @@ DEFAULT_FALSE = ["false", "False", "FALSE", "0"]
 
 
 def arrow_type(field: Field) -> pa.DataType:
-    """The Arrow type a field's values are held in."""
+    """The Arrow (and so Parquet) type a field's values are held in: a function of the schema alone.
+
+    Types with an exact Arrow counterpart get it; every other value is kept as written, as
+    text (docs/releases.md has the table). `date` and `datetime` with `format: any` are text:
+    such a cell may leave out parts (`1850-01`), and a date type would have to invent them.
+    """
     import pyarrow as pa
 
+    if field.type in ("date", "datetime") and field.format == "any":
+        return pa.string()
     return {
         "integer": pa.int64(),
         "number": pa.float64(),
@@ -27,6 +34,19 @@ def arrow_type(field: Field) -> pa.DataType:
         "time": pa.time64("us"),
         "year": pa.int64(),
     }.get(field.type, pa.string())
+
+
+def plain_missing_values(entries: Any) -> list[str]:
+    """`missingValues` as plain strings: v2 also allows `{"value": .., "label": ..}` entries."""
+    if not isinstance(entries, list):
+        return [""]
+    return [str(e.get("value")) if isinstance(e, dict) else str(e) for e in entries]
+
+
+def field_missing_values(field: Field, schema_level: list[str]) -> list[str]:
+    """The strings that mean "no value" in a field: its own `missingValues` (v2), else the schema's."""
+    own = field.descriptor.get("missingValues")
+    return schema_level if own is None else plain_missing_values(own)
 
 
 def typed_columns(
@@ -44,6 +64,8 @@ def typed_columns(
     words: set[tuple[tuple[str, ...], tuple[str, ...]]] = set()
     for i, f in enumerate(expected):
         d = f.descriptor
+        if "missingValues" in d:
+            continue  # pyarrow's null values are the schema's; such a field reads as text
         if f.type == "integer" and d.get("bareNumber", True) and f.format == "default":
             plan[i] = pa.int64()
         elif (

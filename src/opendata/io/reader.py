@@ -5,27 +5,21 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Callable, Iterator
-from pathlib import Path
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, Any
 
 from opendata.errors import CouldNotRun
 from opendata.io.batches import Batch, Ragged, interleave, make_room
 from opendata.io.convert import convert_plain
+from opendata.io.dialect import Dialect, declared, resolve
 from opendata.io.encoding import BadEncoding, decode_head, encodes_as_ascii, reader_encoding
-from opendata.io.records import after_lines, has_newline, record_end, whole_lines
+from opendata.io.records import Placed, after_lines, has_newline, locate_ragged, record_end
 from opendata.io.rowmap import Run
+from opendata.io.source import ByteSource
 
 if TYPE_CHECKING:
     import pyarrow as pa
 
     from opendata.package import Field, Resource
-
-
-class _Placed(NamedTuple):
-    """A ragged record, numbered as pyarrow's serial parser numbers its invalid rows."""
-
-    number: int
-    text: str
 
 
 class _TypedMiss(Exception):
@@ -42,16 +36,10 @@ class CsvReader:
     """
 
     def __init__(self, resource: Resource, block_size: int) -> None:
-        assert resource.fullpath is not None
         self.resource = resource
-        self.path: Path = resource.fullpath
+        self.source = ByteSource.of(resource)
         self.block_size = max(1, block_size)
-        dialect = resource.dialect
-        self.delimiter = str(dialect.get("delimiter", ","))
-        self.quote = dialect.get("quoteChar", '"')
-        self.double_quote = bool(dialect.get("doubleQuote", True))
-        self.escape = dialect.get("escapeChar") or False
-        self.has_header = bool(dialect.get("header", True))
+        self.dialect = Dialect(**declared(resource.dialect))
         self.utf8, self.encoding = reader_encoding(resource.encoding)
         self.labels: list[str] = []
         self.header_lines = 0
@@ -71,22 +59,41 @@ class CsvReader:
         # Told the bytes of each chunk once it is parsed (a progress bar); None: nobody asks.
         self.on_bytes: Callable[[int], None] | None = None
 
+    @property
+    def delimiter(self) -> str:
+        """The delimiter the file is read with."""
+        return self.dialect.delimiter
+
+    @property
+    def quote(self) -> str:
+        """The quote character ("" for none)."""
+        return self.dialect.quote_char
+
+    @property
+    def escape(self) -> str | bool:
+        """The escape character, or False."""
+        return self.dialect.escape_char or False
+
+    @property
+    def has_header(self) -> bool:
+        """Whether the file starts with a header record."""
+        return self.dialect.header
+
     def csv_kwargs(self) -> dict[str, Any]:
         """The dialect as keyword arguments of Python's csv module."""
-        kwargs: dict[str, Any] = {"delimiter": self.delimiter, "doublequote": self.double_quote}
-        if self.quote:
-            kwargs["quotechar"] = self.quote
-        else:
-            kwargs["quoting"] = csv.QUOTE_NONE
-        if self.escape:
-            kwargs["escapechar"] = self.escape
-        return kwargs
+        return self.dialect.csv_kwargs()
+
+    def head_text(self) -> str:
+        """The decoded text of the stream's first megabyte (the header and the sniffer's sample)."""
+        with self.source.open() as fh:
+            head = fh.read(1 << 20)
+        return decode_head(head, self.utf8, self.encoding)
 
     def read_header(self) -> list[str]:
-        """Parse the header record (or name the columns when the dialect says there is none)."""
-        with self.path.open("rb") as fh:
-            head = fh.read(1 << 20)
-        text = decode_head(head, self.utf8, self.encoding)
+        """Settle the dialect, then parse the header record (or take the schema's names without one)."""
+        text = self.head_text()
+        self.dialect = resolve(self.resource.dialect, self.resource.format, text)
+        self.source.skip_repeated_header = self.has_header
         reader = csv.reader(io.StringIO(text, newline=""), **self.csv_kwargs())
         first = next(reader, [])
         if self.has_header:
@@ -94,7 +101,10 @@ class CsvReader:
             self.labels = [label.strip() for label in first]
             self.header_lines = reader.line_num if first else 0
         else:
-            self.labels = [f"field{i + 1}" for i in range(len(first))]
+            # Without a header, frictionless names the columns by the schema (no label checks).
+            # Cells beyond the schema's fields are extra cells, as in frictionless.
+            names = [f.name for f in self.resource.fields]
+            self.labels = names or [f"field{i + 1}" for i in range(len(first))]
         return self.labels
 
     @property
@@ -126,7 +136,7 @@ class CsvReader:
         parse = pcsv.ParseOptions(
             delimiter=self.delimiter,
             quote_char=self.quote or False,
-            double_quote=self.double_quote,
+            double_quote=bool(self.csv_kwargs()["doublequote"]),
             escape_char=self.escape,
             # Only a quoted cell can hold a line break; pyarrow parses faster when told none does.
             newlines_in_values=bool(self.quote) and self.may_span_lines,
@@ -184,14 +194,16 @@ class CsvReader:
         """Yield the file's records as batches, chunk by chunk, in file order."""
         quote = str(self.quote).encode() if self.quote else b""
         split = self.splittable
-        whole = self.path.stat().st_size + 1
-        size = min(self.block_size, whole) if split else whole
+        known = self.source.size()
+        size = self.block_size if split or known is None else known + 1
+        if split and known is not None:
+            size = min(size, known + 1)
         buf = bytearray(size)
         have = 0
         eof = False
         first = True
         row, line = self._first_row(), self.header_lines + 1
-        with self.path.open("rb") as fh:
+        with self.source.open() as fh:
             while True:
                 with memoryview(buf) as view:
                     while have < len(buf) and not eof:
@@ -201,7 +213,11 @@ class CsvReader:
                 # One scan for quotes per fill: they decide both where a record may end and
                 # whether a cell may span lines.
                 quoted = bool(quote) and buf.find(quote, 0, have) >= 0
-                cut = have if eof else record_end(buf, have, quote if quoted else b"")
+                if eof:
+                    cut = have
+                else:
+                    # Unsplittable bytes are read whole: the buffer grows until the end.
+                    cut = record_end(buf, have, quote if quoted else b"") if split else 0
                 if not cut:
                     # One record longer than the buffer: make room and read on.
                     bigger = bytearray(2 * len(buf))
@@ -300,48 +316,12 @@ class CsvReader:
                     continue
                 self._parse_error(message)
 
-    def _locate(self, data: memoryview, ragged: list[Any], skip: int) -> list[_Placed] | None:
-        """Number the ragged records a threaded parse skipped, by finding their lines in the chunk.
-
-        pyarrow's threaded parser does not say where a skipped record was. Where no cell can
-        span lines, records are lines, and a record's number follows from counting line breaks
-        before the line that holds exactly its text. None when that cannot be decided (quotes
-        in the chunk, a text not found as often as it was skipped): then parse serially.
-        Numbers count as pyarrow's serial parser does: the chunk's first line is 1.
-        """
+    def _locate(self, data: memoryview, ragged: list[Any], skip: int) -> list[Placed] | None:
+        """Number the ragged records a threaded parse skipped (see records.locate_ragged)."""
         if self.may_span_lines:
             return None
         raw = data.obj if isinstance(data.obj, bytearray) else bytes(data)
-        end = len(data)
-        start = after_lines(raw, skip, end)
-        if start is None:
-            return None
-        crlf = raw.find(b"\r", start, end) >= 0
-        if crlf and raw.count(b"\r", start, end) != raw.count(b"\r\n", start, end):
-            return None  # a lone carriage return also ends a record: count serially
-        wanted: dict[bytes, int] = {}
-        for row in ragged:
-            try:
-                text = str(row.text).encode(self.encoding)
-            except (UnicodeError, LookupError):
-                return None
-            if not text:
-                return None
-            wanted[text] = wanted.get(text, 0) + 1
-        found: list[tuple[int, bytes]] = []
-        for text, count in wanted.items():
-            hits = whole_lines(raw, text, start, end, count, crlf)
-            if len(hits) != count:
-                return None
-            found.extend((h, text) for h in hits)
-        found.sort()
-        placed = []
-        counted, lines = start, 0
-        for position, text in found:
-            lines += raw.count(b"\n", counted, position)
-            counted = position
-            placed.append(_Placed(skip + 1 + lines, text.decode(self.encoding)))
-        return placed
+        return locate_ragged(raw, len(data), ragged, skip, self.encoding)
 
     def _merge_all(
         self, blocks: list[list[pa.Array]], pending: list[Any], row: int, line: int, offset: int

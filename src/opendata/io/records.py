@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 if TYPE_CHECKING:
     import pyarrow as pa
+
+
+class Placed(NamedTuple):
+    """A ragged record, numbered as pyarrow's serial parser numbers its invalid rows."""
+
+    number: int
+    text: str
 
 
 def record_end(buf: bytearray, have: int, quote: bytes) -> int:
@@ -68,3 +75,45 @@ def has_newline(col: pa.Array) -> bool:
         return False
     # The buffer can extend past a sliced array; a break found there only costs the exact count.
     return bool((np.frombuffer(data, dtype=np.uint8) == 10).any())
+
+
+def locate_ragged(
+    raw: bytes | bytearray, end: int, ragged: list[Any], skip: int, encoding: str
+) -> list[Placed] | None:
+    """Number the ragged records a threaded parse skipped, by finding their lines in the chunk.
+
+    pyarrow's threaded parser does not say where a skipped record was. Where no cell can
+    span lines, records are lines, and a record's number follows from counting line breaks
+    before the line that holds exactly its text. None when that cannot be decided (quotes
+    in the chunk, a text not found as often as it was skipped): then parse serially.
+    Numbers count as pyarrow's serial parser does: the chunk's first line is 1.
+    """
+    start = after_lines(raw, skip, end)
+    if start is None:
+        return None
+    crlf = raw.find(b"\r", start, end) >= 0
+    if crlf and raw.count(b"\r", start, end) != raw.count(b"\r\n", start, end):
+        return None  # a lone carriage return also ends a record: count serially
+    wanted: dict[bytes, int] = {}
+    for row in ragged:
+        try:
+            text = str(row.text).encode(encoding)
+        except (UnicodeError, LookupError):
+            return None
+        if not text:
+            return None
+        wanted[text] = wanted.get(text, 0) + 1
+    found: list[tuple[int, bytes]] = []
+    for text, count in wanted.items():
+        hits = whole_lines(raw, text, start, end, count, crlf)
+        if len(hits) != count:
+            return None
+        found.extend((h, text) for h in hits)
+    found.sort()
+    placed = []
+    counted, lines = start, 0
+    for position, text in found:
+        lines += raw.count(b"\n", counted, position)
+        counted = position
+        placed.append(Placed(skip + 1 + lines, text.decode(encoding)))
+    return placed

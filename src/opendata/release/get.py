@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import os
 import shutil
 import tempfile
@@ -16,32 +15,16 @@ from opendata.io.unzip import safe_extract_zip, safe_member
 from opendata.progress import Progress, start
 from opendata.release.archive import SUMS, verify_release
 from opendata.release.build import NAME, validation_report
+from opendata.remote import TooLarge, copy_limited, env_number, is_url, network_error, open_url
 from opendata.versions.semver import parse_version, version_key
 
 if TYPE_CHECKING:
     import pandas as pd
 
-_CHUNK = 1 << 20
-# A download must finish within a total deadline as well as answer each read within a timeout:
-# a server that trickles a byte a second never trips the read timeout.
+# A download must finish within a total deadline as well as answer each read within a timeout
+# (see `opendata.remote`); a whole `get` has OPENDATA_GET_DEADLINE seconds.
 DEADLINE_ENV = "OPENDATA_GET_DEADLINE"
 DEFAULT_DEADLINE = 600.0
-READ_TIMEOUT = 30.0
-
-
-def _deadline() -> float:
-    """Seconds a whole `get` may spend downloading (OPENDATA_GET_DEADLINE, default 600)."""
-    raw = os.environ.get(DEADLINE_ENV)
-    try:
-        value = float(raw) if raw else DEFAULT_DEADLINE
-    except ValueError:
-        raise CouldNotRun(f"{DEADLINE_ENV}={raw!r} is not a number of seconds") from None
-    return value if value > 0 else DEFAULT_DEADLINE
-
-
-def _is_url(catalog: str) -> bool:
-    """Whether CATALOG is an http(s) URL rather than a folder."""
-    return catalog.startswith(("http://", "https://"))
 
 
 def _fetch(
@@ -58,48 +41,39 @@ def _fetch(
 
     `on_bytes` is told the size of each piece copied (for a progress bar).
     """
+    import http.client
     import time
-    import urllib.error
     import urllib.parse
-    import urllib.request
 
     if not isinstance(rel, str) or not safe_member(rel):
         raise Refused(f"catalog names an unsafe path {rel!r}", path=catalog)
-    until = until if until is not None else time.monotonic() + _deadline()
-    h = hashlib.sha256()
-    size = 0
+    if until is None:
+        until = time.monotonic() + env_number(DEADLINE_ENV, DEFAULT_DEADLINE)
     try:
-        if _is_url(catalog):
+        if is_url(catalog):
             url = urllib.parse.urljoin(catalog.rstrip("/") + "/", urllib.parse.quote(rel))
-            wait = max(0.1, min(READ_TIMEOUT, until - time.monotonic()))
-            src: Any = urllib.request.urlopen(url, timeout=wait)
+            src: Any = open_url(url, until=until, name=rel)
         else:
             src = _open_regular(Path(catalog) / rel)
-        with src, dest.open("wb") as out:
-            # read1: whatever has arrived, so that the deadline is looked at while bytes trickle.
-            while chunk := src.read1(_CHUNK):
-                if time.monotonic() > until:
-                    raise CouldNotRun(
-                        f"downloading {rel} did not finish within its deadline",
-                        path=catalog,
-                        hint=f"try again, or raise {DEADLINE_ENV} (seconds)",
-                    )
-                size += len(chunk)
-                if limit is not None and size > limit:
-                    raise Refused(f"{rel} is larger than the catalog says", path=catalog)
-                h.update(chunk)
-                out.write(chunk)
-                if on_bytes is not None:
-                    on_bytes(len(chunk))
-    except urllib.error.HTTPError as exc:
-        raise CouldNotRun(f"cannot download {rel}: HTTP {exc.code}", path=catalog) from None
-    except (urllib.error.URLError, TimeoutError) as exc:
-        raise CouldNotRun(f"cannot download {rel}: {exc}", path=catalog) from None
+        with src:
+            return copy_limited(
+                src,
+                dest,
+                until=until,
+                limit=limit,
+                name=rel,
+                where=catalog,
+                on_bytes=on_bytes,
+                deadline_env=DEADLINE_ENV,
+            )
+    except TooLarge:
+        raise Refused(f"{rel} is larger than the catalog says", path=catalog) from None
     except FileNotFoundError:
         raise CouldNotRun(f"{rel} not found in the catalog", path=catalog) from None
-    except OSError as exc:
+    except (OSError, http.client.HTTPException) as exc:
+        if is_url(catalog):
+            raise network_error(exc, catalog, rel) from None
         raise CouldNotRun(f"cannot read {rel}: {exc}", path=catalog) from None
-    return size, h.hexdigest()
 
 
 def _open_regular(path: Path) -> Any:
@@ -197,7 +171,7 @@ def get(
     try:
         import time
 
-        until = time.monotonic() + _deadline()
+        until = time.monotonic() + env_number(DEADLINE_ENV, DEFAULT_DEADLINE)
         index = _fetch_index(catalog, tmp, until)
         version = _pick_version(catalog, index, name, want)
         stem = f"{name}-{version}"

@@ -165,6 +165,8 @@ def split_record(text: str | None, kwargs: dict[str, Any]) -> list[str]:
 
 def spark_type(field: Field) -> str:
     """The Spark SQL type a field's parsed values are held in (times as text: Spark has no time)."""
+    if field.type in ("date", "datetime") and field.format == "any":
+        return "string"  # kept as written, as the local engine keeps them (io.plan.arrow_type)
     return {
         "integer": "bigint",
         "year": "bigint",

@@ -16,7 +16,7 @@ from datetime import date
 from typing import TYPE_CHECKING, Any
 
 from opendata.io.convert import fast_cast, int_cast_safe, mark_missing, strict_iso_dates
-from opendata.io.plan import DEFAULT_FALSE, DEFAULT_TRUE, arrow_type
+from opendata.io.plan import DEFAULT_FALSE, DEFAULT_TRUE, arrow_type, field_missing_values
 from opendata.structural.parsers import INVALID, scalar_parser
 
 if TYPE_CHECKING:
@@ -40,6 +40,7 @@ def parse_column(field: Field, column: pa.Array, missing_values: list[str]) -> P
     import pyarrow.compute as pc
 
     target = arrow_type(field)
+    missing_values = field_missing_values(field, missing_values)
     if pa.types.is_dictionary(column.type):
         return _parse_encoded(field, column, missing_values)
     if not pa.types.is_string(column.type):
@@ -48,8 +49,10 @@ def parse_column(field: Field, column: pa.Array, missing_values: list[str]) -> P
         return Parsed(column, missing, pc.and_(pc.is_valid(column), pa.scalar(False, pa.bool_())))
     text, missing = mark_missing(column, missing_values)
 
-    if field.type in ("string", "any") and field.format in ("default", "any", "binary", "wkt"):
+    if field.type in ("string", "any") and field.format in ("default", "any", "wkt"):
         return Parsed(text, missing, pc.and_(pc.invert(missing), pa.scalar(False, pa.bool_())))
+    if pa.types.is_string(target):
+        return _parse_kept_as_text(field, text, missing)
 
     hex_free = int_cast_safe(field, text)
     fast = fast_cast(field, text, target, hex_free)
@@ -86,6 +89,20 @@ def _parse_encoded(field: Field, column: pa.Array, missing_values: list[str]) ->
     else:
         values = pc.take(words.values, indices)
     return Parsed(values, missing, invalid)
+
+
+def _parse_kept_as_text(field: Field, text: pa.Array, missing: pa.Array) -> Parsed:
+    """A column whose values are kept as written: only which cells parse is decided (once each)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    parse = scalar_parser(field)
+    encoded = pc.dictionary_encode(text)
+    _values, bad = _decide(encoded.dictionary.to_pylist(), parse)
+    invalid = pc.fill_null(pc.take(pa.array(bad, pa.bool_()), encoded.indices), False)
+    if any(bad):
+        text = pc.if_else(invalid, pa.scalar(None, pa.string()), text)
+    return Parsed(text, missing, invalid)
 
 
 def _parse_with_residue(

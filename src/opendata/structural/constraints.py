@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 from opendata.io.arrays import from_numpy, to_numpy
 from opendata.structural.cells import Parsed, parse_column
 from opendata.structural.findings import Findings, values_at
+from opendata.structural.judged import compared_in_python, python_masks
 from opendata.structural.parsers import python_value, scalar_parser
 from opendata.structural.patterns import BUDGET_SECONDS, pattern_violations
 
@@ -44,6 +45,8 @@ def _constraint_masks(
             for name, bound, mask in _constraint_masks(f, words, words, undecided)
             if pc.any(mask).as_py()
         ]
+    if compared_in_python(f):
+        return python_masks(f, values)
     out = _bound_masks(f, values)
     c = f.constraints
     if f.type in (
@@ -293,6 +296,7 @@ def _check_constraints(found: Findings, batch: Batch, column: _Column, not_blank
 
     positions, numbers = _wide_integers(f, parsed, col)
     for position, number in zip(positions, numbers, strict=True):
+        found.unheld.append((int(batch.rows[position]), f.name, str(number)))
         for name, bound in _wide_violations(f, number):
             _report_cells(
                 found,
@@ -308,8 +312,13 @@ def _check_constraints(found: Findings, batch: Batch, column: _Column, not_blank
                 ),
             )
     undecided: list[int] = []
+    valid = pc.is_valid(parsed.values)
+    if pc.any(parsed.invalid).as_py():
+        # A cell not of the field's type has no value to constrain (frictionless), though a
+        # column kept as text may still hold its text.
+        valid = pc.and_(valid, pc.invert(pc.fill_null(parsed.invalid, False)))
     for name, bound, mask in _constraint_masks(f, parsed.values, col, undecided):
-        mask = pc.and_(pc.and_(pc.fill_null(mask, False), pc.is_valid(parsed.values)), not_blank)
+        mask = pc.and_(pc.and_(pc.fill_null(mask, False), valid), not_blank)
         hits = _indices(mask)
         _report_cells(
             found,

@@ -20,6 +20,9 @@ class Findings:
     def __init__(self, resource: Resource) -> None:
         self.resource = resource
         self.issues: list[Issue] = []
+        # Valid cells the typed table cannot hold (integers beyond 64 bits, null there), as
+        # (row, field, text): not a finding, but a release must not write them as missing.
+        self.unheld: list[tuple[int, str, Any]] = []
 
     def add(self, code: str, message: str, **kw: Any) -> None:
         """Add a structural issue of this resource (`kw`: row, line, field, rule, details...)."""

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import re
 import uuid
 from collections.abc import Callable
@@ -11,6 +10,17 @@ from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any
 
 from opendata.io.plan import DEFAULT_FALSE, DEFAULT_TRUE
+from opendata.structural.composite import (
+    INVALID,
+    LIST_ITEM_TYPES,
+    geopoint_parser,
+    geopoint_value,
+    json_parser,
+    list_parser,
+    parse_binary,
+    parse_duration,
+    parse_uri,
+)
 
 if TYPE_CHECKING:
     from opendata.package import Field
@@ -36,8 +46,33 @@ KNOWN_TYPES = {
 }
 
 
-# What a parser returns for a cell frictionless reports as a type-error.
-INVALID = object()
+__all__ = ["INVALID", "KNOWN_TYPES", "partial_any_date", "python_value", "scalar_parser"]
+
+# dateutil fills the parts a `format: any` date leaves out from its `default`, which frictionless
+# leaves at today: `1850-01` is read as the 2nd of January on the 2nd of a month. A fixed default
+# makes the reading a function of the text (the first day of the period), never of the clock.
+ANY_DEFAULT = datetime(2000, 1, 1)
+_OTHER_DEFAULT = datetime(2001, 2, 2)
+
+
+def partial_any_date(cell: str, with_time: bool = False) -> str | None:
+    """The parts a `format: any` date gives when it leaves some out (`1850-01-??`); else None.
+
+    `with_time` (a datetime): the time of day follows (`????-??-??T10:00:00`).
+    """
+    from dateutil import parser as dateutil_parser
+
+    try:
+        one = dateutil_parser.parse(cell, default=ANY_DEFAULT)
+        other = dateutil_parser.parse(cell, default=_OTHER_DEFAULT)
+    except (ValueError, OverflowError):
+        return None
+    if one.date() == other.date():
+        return None
+    year = f"{one.year:04d}" if one.year == other.year else "????"
+    month = f"{one.month:02d}" if one.month == other.month else "??"
+    day = f"{one.day:02d}" if one.day == other.day else "??"
+    return f"{year}-{month}-{day}" + (f"T{_naive(one).time().isoformat()}" if with_time else "")
 
 
 def _bare_number_pattern() -> re.Pattern[str]:
@@ -47,7 +82,8 @@ def _bare_number_pattern() -> re.Pattern[str]:
 def scalar_parser(field: Field) -> Callable[[str], Any]:
     """A Python function text -> typed value, returning INVALID where frictionless reports a type-error."""
     d = field.descriptor
-    ftype, fmt = field.type, field.format
+    # Table Schema v1 once spelled a pattern `fmt:%d/%m/%Y`; frictionless drops the prefix.
+    ftype, fmt = field.type, field.format.removeprefix("fmt:")
     if ftype == "integer":
         return _integer_parser(d)
     if ftype == "number":
@@ -66,8 +102,14 @@ def scalar_parser(field: Field) -> Callable[[str], Any]:
         return _time_parser(fmt)
     if ftype == "yearmonth":
         return _parse_yearmonth
-    if ftype in ("object", "array", "list", "geojson", "geopoint", "duration"):
-        return _json_like_parser(ftype, d)
+    if ftype == "geopoint":
+        return geopoint_parser(fmt)
+    if ftype in ("object", "array", "geojson"):
+        return json_parser(ftype, fmt)
+    if ftype == "list":
+        return _list_parser(d)
+    if ftype == "duration":
+        return parse_duration
     if ftype == "string":
         return _string_parser(fmt)
     return lambda cell: cell
@@ -125,14 +167,24 @@ def _parse_year(cell: str) -> Any:
 
 
 def _parse_yearmonth(cell: str) -> Any:
+    """(year, month), compared as frictionless compares its yearmonth tuples."""
     try:
         year, month = cell.split("-")
-        int(year)
-        if not 1 <= int(month) <= 12:
-            return INVALID
+        value = (int(year), int(month))
     except ValueError:
         return INVALID
-    return cell
+    return value if 1 <= value[1] <= 12 else INVALID
+
+
+def _list_parser(d: dict[str, Any]) -> Callable[[str], Any]:
+    """A v2 list: each item read by its item type's default format (no missing values inside)."""
+    from opendata.package import Field
+
+    item_type = d.get("itemType", "string")
+    item = scalar_parser(
+        Field(name="item", type=item_type if item_type in LIST_ITEM_TYPES else "any")
+    )
+    return list_parser(d, item)
 
 
 def _date_parser(fmt: str) -> Callable[[str], Any]:
@@ -143,7 +195,7 @@ def _date_parser(fmt: str) -> Callable[[str], Any]:
             if fmt == "any":
                 from dateutil import parser as dateutil_parser
 
-                return dateutil_parser.parse(cell).date()
+                return dateutil_parser.parse(cell, default=ANY_DEFAULT).date()
             return datetime.strptime(cell, fmt).date()
         except (ValueError, OverflowError):
             return INVALID
@@ -168,7 +220,7 @@ def _datetime_parser(fmt: str) -> Callable[[str], Any]:
                     return INVALID
                 return _naive(dateutil_parser.isoparse(cell))
             if fmt == "any":
-                return _naive(dateutil_parser.parse(cell))
+                return _naive(dateutil_parser.parse(cell, default=ANY_DEFAULT))
             return _naive(datetime.strptime(cell, fmt))
         except (ValueError, OverflowError, IndexError):
             return INVALID
@@ -177,6 +229,8 @@ def _datetime_parser(fmt: str) -> Callable[[str], Any]:
 
 
 def _time_parser(fmt: str) -> Callable[[str], Any]:
+    """Times as frictionless reads them; one with an offset (`10:00:00+02:00`) held in UTC, as datetimes are."""
+
     def parse(cell: str) -> Any:
         from dateutil import parser as dateutil_parser
 
@@ -184,43 +238,13 @@ def _time_parser(fmt: str) -> Callable[[str], Any]:
             if fmt == "default":
                 if len(cell) < 8 or cell[5] != ":":
                     return INVALID
-                value: time = dateutil_parser.isoparse(f"2000-01-01T{cell}").time()
+                value: time = _naive(dateutil_parser.isoparse(f"2000-01-01T{cell}")).time()
                 return value
             if fmt == "any":
-                return dateutil_parser.parse(cell).time()
-            return datetime.strptime(cell, fmt).time()
+                return _naive(dateutil_parser.parse(cell, default=ANY_DEFAULT)).time()
+            return _naive(datetime.strptime(cell, fmt)).time()
         except (ValueError, OverflowError, IndexError):
             return INVALID
-
-    return parse
-
-
-def _json_like_parser(ftype: str, d: dict[str, Any]) -> Callable[[str], Any]:
-    def parse(cell: str) -> Any:
-        if ftype == "list":
-            return cell
-        if ftype == "duration":
-            return (
-                cell
-                if re.fullmatch(
-                    r"P(?!$)(\d+Y)?(\d+M)?(\d+W)?(\d+D)?(T(?=\d)(\d+H)?(\d+M)?(\d+(\.\d+)?S)?)?",
-                    cell,
-                )
-                else INVALID
-            )
-        if ftype == "geopoint":
-            parts = cell.split(",")
-            try:
-                lon, lat = (float(p) for p in parts)
-            except ValueError:
-                return INVALID
-            return cell if -180 <= lon <= 180 and -90 <= lat <= 90 else INVALID
-        try:
-            value = json.loads(cell)
-        except (ValueError, RecursionError):  # frictionless: any failure is a type error
-            return INVALID
-        expected = {"object": dict, "geojson": dict, "array": list}[ftype]
-        return cell if isinstance(value, expected) else INVALID
 
     return parse
 
@@ -232,14 +256,9 @@ def _string_parser(fmt: str) -> Callable[[str], Any]:
     if fmt == "email":
         return lambda cell: cell if _EMAIL.match(cell) else INVALID
     if fmt == "uri":
-
-        def parse_uri(cell: str) -> Any:
-            from urllib.parse import urlparse
-
-            parsed = urlparse(cell)
-            return cell if parsed.scheme and parsed.netloc else INVALID
-
         return parse_uri
+    if fmt == "binary":
+        return parse_binary
     if fmt == "uuid":
 
         def parse_uuid(cell: str) -> Any:
@@ -260,4 +279,9 @@ def python_value(field: Field, value: Any) -> Any:
         return None if parsed is INVALID else parsed
     if field.type == "number" and isinstance(value, int | float):
         return float(value)
+    if field.type == "yearmonth" and isinstance(value, list):
+        return tuple(value) if len(value) == 2 else None
+    if field.type == "geopoint" and isinstance(value, list | dict):
+        point = geopoint_value(value)
+        return None if point is INVALID else point
     return value

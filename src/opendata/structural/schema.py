@@ -2,85 +2,63 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
-from opendata.codes import known
 from opendata.package import Field, Resource, shape_problem
 from opendata.report import Issue
 from opendata.structural.findings import Findings
 from opendata.structural.parsers import KNOWN_TYPES
+from opendata.structural.profiles import Place
+from opendata.structural.tableschema import schema_issues
 
 
 def check_schema(resource: Resource) -> list[Issue]:
-    """Problems in the Table Schema itself (unknown types, bad keys), via frictionless's metadata check."""
-    from frictionless import Schema
-
-    where = resource.schema_path or resource.path
+    """Problems in the Table Schema itself: the standard's rules, then what opendata cannot read."""
     if resource.schema is None:
-        return [
-            _schema_error(resource, f"resource {resource.name!r} has no schema; add a Table Schema")
-        ]
+        return []  # a file needs none, and a table's is inferred as frictionless infers it
+    if resource.schema_path:
+        place = Place(resource.schema_path, "", resource.name, what="schema")
+    else:
+        place = Place(resource.descriptor_file, "", resource.name, what="schema")
+        place = place.down("resources", resource.index, "schema")
+    issues = schema_issues(resource.schema, resource.standard, place)
+    if issues:
+        faulty = {i.field for i in issues}
+        return issues + [i for i in _field_errors(resource, place) if i.field not in faulty]
+    # What the standard allows but opendata's reader cannot use yet (never silently skipped).
     problem = shape_problem(resource.schema, "table-schema")
     if problem is not None:
-        # frictionless itself may raise on such a schema (a string for `fields`), so it is not asked.
-        return [_schema_error(resource, f"invalid schema {problem}")]
-    issues = [
-        Issue(
-            code=known(str(err.type), "metadata-error"),
-            layer="descriptor",
-            resource=resource.name,
-            path=where,
-            message=f"invalid schema: {err.note}",
-        )
-        for err in Schema.validate_descriptor(resource.schema).errors
-    ]
-    return issues or _field_errors(resource)
+        return [place.issue("schema-error", f"opendata cannot read this schema yet: {problem}")]
+    return _field_errors(resource, place)
 
 
-def _schema_error(resource: Resource, message: str) -> Issue:
-    """A `schema-error` finding on the resource's schema."""
-    return Issue(
-        code="schema-error",
-        layer="descriptor",
-        resource=resource.name,
-        path=resource.schema_path or resource.path,
-        message=message,
-    )
+def _field_errors(resource: Resource, place: Place) -> list[Issue]:
+    """Fields the standard accepts but that cannot be checked: bad patterns, misfit bounds.
 
-
-def _field_errors(resource: Resource) -> list[Issue]:
-    """Fields frictionless accepts but that cannot be checked: bad patterns, unknown types, misfit constraints."""
-
-    def field_error(name: str, problem: str) -> Issue:
-        return Issue(
-            code="field-error",
-            layer="descriptor",
-            resource=resource.name,
-            path=resource.schema_path or resource.path,
-            field=name,
-            message=f"invalid schema: {problem}",
-        )
-
+    frictionless raises on these when it reads the table; here they make the schema invalid.
+    """
     issues = []
-    for f in resource.fields:
+    raw = (resource.schema or {}).get("fields")
+    positions = (
+        [i for i, d in enumerate(raw) if isinstance(d, dict)] if isinstance(raw, list) else []
+    )
+    for index, f in zip(positions, resource.fields, strict=False):
+        at = replace(place, field=f.name).down("fields", index)
         pattern = f.constraints.get("pattern")
         if pattern is not None and not _compiles(pattern):
-            issues.append(
-                field_error(
-                    f.name, f"pattern {pattern!r} of field {f.name!r} is not a regular expression"
-                )
-            )
+            problem = f"pattern {pattern!r} of field {f.name!r} is not a regular expression"
+            issues.append(at.issue("field-error", problem, "constraints", "pattern"))
         if f.type not in KNOWN_TYPES:
-            issues.append(field_error(f.name, f"field type {f.type!r} is not supported"))
+            issues.append(
+                at.issue("field-error", f"field type {f.type!r} is not supported", "type")
+            )
             continue
         for name, value in _constraint_values(f):
             if not _fits(f, value):
-                issues.append(
-                    field_error(
-                        f.name,
-                        f"{name} {value!r} of field {f.name!r} is not a valid {f.type}",
-                    )
-                )
+                problem = f"{name} {value!r} of field {f.name!r} is not a valid {f.type}"
+                key = "enum" if name == "enum member" else name
+                issues.append(at.issue("field-error", problem, "constraints", key))
     return issues
 
 

@@ -14,9 +14,9 @@ from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from opendata.errors import CouldNotRun
+from opendata.errors import CouldNotRun, Refused
 from opendata.io.ahead import read_ahead
 from opendata.io.arrays import from_numpy
 from opendata.io.batches import Batch
@@ -28,16 +28,24 @@ from opendata.package import Resource
 from opendata.report import Issue
 from opendata.structural.constraints import check_batch
 from opendata.structural.findings import Findings
-from opendata.structural.integrity import check_integrity
+from opendata.structural.judged import key_values
 from opendata.structural.keys import check_foreign_key, check_primary_key, check_unique
+from opendata.structural.kinds import (
+    READABLE,
+    check_data_files,
+    check_file,
+    check_file_integrity,
+    reader_for,
+    relocate,
+    with_inferred_schema,
+)
 from opendata.structural.schema import check_schema, expected_fields
 
 if TYPE_CHECKING:
-    from pathlib import Path
-
     import numpy as np
     import pyarrow as pa
 
+    from opendata.io.reader import CsvReader
     from opendata.package import Field
 
 
@@ -60,27 +68,12 @@ class TableResult:
     serial_chunks: int = 0  # of which parsed again serially, to place ragged records
     bytes: int | None = None
     readable: bool = True
+    unheld: list[tuple[int, str, Any]] = field(default_factory=list)  # see Findings.unheld
 
     @property
     def has_errors(self) -> bool:
         """Whether any error was found (semantic checks on this table are then skipped)."""
         return any(i.severity == "error" for i in self.issues)
-
-
-def _check_data_file(resource: Resource, path: Path) -> None:
-    """CouldNotRun when the resource's data file is missing or not a regular file."""
-    if path.exists() and not path.is_file():
-        raise CouldNotRun(
-            f"data file of resource {resource.name!r} is not a regular file (a folder, pipe or device)",
-            path=resource.path,
-            hint="point the resource's path at a CSV file",
-        )
-    if not path.is_file():
-        raise CouldNotRun(
-            f"data file of resource {resource.name!r} not found",
-            path=resource.path,
-            hint="create the file or fix the resource's path in datapackage.json",
-        )
 
 
 def validate_table(
@@ -104,23 +97,20 @@ def validate_table(
     """
     result = TableResult(resource=resource.name)
     found = Findings(resource)
-    if resource.fullpath is None:
+    if not resource.tabular:
+        # A file, not a table: only what applies to any file; no table for checks to read.
+        return TableResult(resource=resource.name, issues=check_file(resource), readable=False)
+    if resource.format not in READABLE:
         result.readable = False
         found.add(
-            "source-error",
-            "inline data is not validated; move it to a CSV file",
-            severity="warning",
+            "format-error",
+            f"format {resource.format!r} is not supported; CSV, TSV, Parquet and inline data are read",
         )
         result.issues = found.issues
         return result
-    path = resource.fullpath
-    _check_data_file(resource, path)
-    fmt = str(resource.descriptor.get("format") or path.suffix.lstrip(".") or "csv").lower()
-    if fmt not in ("csv", "tsv", "txt"):
-        result.readable = False
-        found.add("format-error", f"format {fmt!r} is not supported; only CSV resources are read")
-        result.issues = found.issues
-        return result
+    check_data_files(resource)
+    if resource.schema is None:
+        resource = with_inferred_schema(resource)
     if schema_issues is None:
         bad_schema = check_schema(resource)
         if bad_schema:
@@ -148,16 +138,11 @@ def _read_table(
     block_size: int,
     on_bytes: Callable[[int], None] | None = None,
 ) -> TableResult:
-    """Read and check a table whose file exists and is a CSV."""
-    assert resource.fullpath is not None
-    path = resource.fullpath
-    declared_hash = resource.descriptor.get("hash")
-    declared_bytes = resource.descriptor.get("bytes")
-    if declared_hash is not None or declared_bytes is not None:
-        check_integrity(found, path, declared_hash, declared_bytes)
-    result.bytes = path.stat().st_size
-
-    reader = CsvReader(resource, block_size)
+    """Read and check a table whose files exist (or whose rows are inline) in a format read here."""
+    if resource.fullpath is not None:
+        check_file_integrity(found, resource)
+        result.bytes = sum(p.stat().st_size for p in resource.fullpaths)
+    reader = reader_for(resource, block_size)
     reader.on_bytes = on_bytes
     try:
         try:
@@ -173,16 +158,23 @@ def _read_table(
             result.readable = False
             result.issues = found.issues
             return result
+        if not reader.dialect.header_case:
+            names = {f.name.lower(): f.name for f in resource.fields}
+            labels = [names.get(label.lower(), label) for label in labels]
         expected = expected_fields(found, labels, resource.fields)
-        reader.missing_values = list((resource.schema or {}).get("missingValues", [""]))
+        reader.missing_values = resource.missing_values
         reader.typed, reader.true_values, reader.false_values = typed_columns(
             expected, reader.missing_values
         )
         reader.encoded = encoded_columns(expected, resource)
         reader.fields = expected
         _scan(found, reader, reader.chunks(), expected, resource, keep, references, result)
+        for row, name, value in getattr(reader, "refused", []):
+            found.add("type-error", f"{value!r} is not a string", row=row, field=name)
     except BadEncoding:
-        line, offset = find_bad_bytes(path, "utf-8" if reader.utf8 else reader.encoding)
+        line, offset = find_bad_bytes(
+            reader.source.open, "utf-8" if reader.utf8 else reader.encoding
+        )
         found.add(
             "encoding-error",
             f"line {line} is not valid {resource.encoding} (byte {offset}); save the file as "
@@ -193,7 +185,9 @@ def _read_table(
         )
         result.readable = False
         result.table = None
+    relocate(found.issues, reader.source)
     result.issues = found.issues
+    result.unheld = found.unheld
     return result
 
 
@@ -251,13 +245,12 @@ class _Scan:
         references: dict[str, pa.Table] | None,
         parallel: bool,
     ) -> None:
-        schema = resource.schema or {}
         self.found = found
         self.expected = expected
         self.resource = resource
         self.references = references
         self.parallel = parallel
-        self.missing_values = list(schema.get("missingValues", [""]))
+        self.missing_values = resource.missing_values
         self.names = names = [f.name for f in expected]
         self.pk = pk = [n for n in resource.primary_key if n in names]
         self.unique = unique = [f.name for f in expected if f.constraints.get("unique")]
@@ -294,6 +287,7 @@ class _Scan:
     def keep_batch(self, batch: Batch, own: Findings, typed: dict[str, pa.Array]) -> None:
         """Take a checked batch's findings, stored columns and row numbers (in file order)."""
         self.found.issues.extend(own.issues)
+        self.found.unheld.extend(own.unheld)
         for name in self.store:
             values = typed[name]
             if name in self.narrow:
@@ -366,10 +360,12 @@ class _Scan:
             else:
                 self.columns = {name: self.column(name) for name in stored}
             columns = self.columns
+            by_name = self.by_name
             for name in self.unique:
-                check_unique(found, columns[name], where, name)
+                check_unique(found, key_values(by_name[name], columns[name]), where, name)
             if pk and len(pk) == len(self.resource.primary_key):
-                check_primary_key(found, [columns[n] for n in pk], pk, where)
+                keys = [key_values(by_name[n], columns[n]) for n in pk]
+                check_primary_key(found, keys, pk, where)
             if parallel:
                 fk_done.result()
             else:
@@ -389,6 +385,14 @@ def read_typed(resource: Resource) -> pa.Table:
     result = validate_table(resource, keep=None)
     if result.table is None:
         raise CouldNotRun(f"cannot read resource {resource.name!r}", path=resource.path)
+    if result.unheld:
+        row, name, text = result.unheld[0]
+        raise Refused(
+            f"row {row} of field {name!r} holds {text}, an integer beyond 64 bits, which a typed "
+            f"table (Parquet, pandas) cannot hold ({len(result.unheld)} such cell(s))",
+            path=resource.path,
+            hint=f'declare field {name!r} as "type": "number" or "string"',
+        )
     return decoded(result.table)
 
 

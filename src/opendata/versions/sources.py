@@ -11,6 +11,7 @@ from pathlib import Path
 
 from opendata.errors import CouldNotRun
 from opendata.io.unzip import safe_extract_zip
+from opendata.package import DESCRIPTOR_NAMES, YAML_SUFFIXES, find_descriptor
 
 
 def _git(repo: Path, *args: str) -> subprocess.CompletedProcess[bytes]:
@@ -67,7 +68,7 @@ def open_source(spec: str | Path, *, repo: str | Path = ".") -> Iterator[Path]:
     path = Path(text)
     if path.exists():
         if path.is_dir():
-            yield path / "datapackage.json"
+            yield find_descriptor(path)
         elif path.suffix.lower() == ".zip":
             with tempfile.TemporaryDirectory(prefix="opendata-diff-") as tmp:
                 safe_extract_zip(path, Path(tmp))
@@ -90,7 +91,10 @@ def open_source(spec: str | Path, *, repo: str | Path = ".") -> Iterator[Path]:
         where = (Path(tmp) / sub).resolve()
         if not where.is_relative_to(Path(tmp).resolve()):
             raise CouldNotRun(f"{sub!r} is outside the repository", path=text)
-        descriptor = where if where.suffix == ".json" else where / "datapackage.json"
+        descriptor = where
+        if where.suffix not in (".json", *YAML_SUFFIXES):
+            names = [where / name for name in DESCRIPTOR_NAMES]
+            descriptor = next((n for n in names if n.is_file()), names[0])
         if not descriptor.is_file():
             raise CouldNotRun(
                 f"no {os.path.relpath(descriptor, tmp)} at revision {rev}",

@@ -75,7 +75,7 @@ def constraint_predicates(f: Field, value: Column) -> list[tuple[str, Column]]:
             if bound is None:
                 continue
             if spark_type(f) == "string":
-                bound = str(bound)
+                bound = str(c[name])  # text against text (see docs/engines.md)
             out.append((name, broken(value, F.lit(bound))))
     if f.type in _LENGTH_TYPES:
         if "minLength" in c:
@@ -85,8 +85,10 @@ def constraint_predicates(f: Field, value: Column) -> list[tuple[str, Column]]:
     if "pattern" in c and spark_type(f) == "string":
         out.append(("pattern", ~value.rlike(f"^(?:{java_pattern(str(c['pattern']))})$")))
     if "enum" in c and isinstance(c["enum"], list):
-        members = [python_value(f, v) for v in c["enum"]]
-        members = [str(m) if spark_type(f) == "string" else m for m in members if m is not None]
+        if spark_type(f) == "string":
+            members = [str(v) for v in c["enum"] if python_value(f, v) is not None]
+        else:
+            members = [m for v in c["enum"] if (m := python_value(f, v)) is not None]
         out.append(("enum", ~value.isin(members) if members else F.lit(True)))
     return out
 

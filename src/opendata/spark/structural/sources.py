@@ -51,7 +51,7 @@ def read_csv(
     records, rows = lines.frame, lines.count
     if dialect.get("header", True):
         records, rows = records.filter(F.col("row") > 1), rows - 1
-    missing_values = list((resource.schema or {}).get("missingValues", [""]))
+    missing_values = resource.missing_values
     return expected, parse(records, expected, missing_values, dialect), rows
 
 
@@ -82,5 +82,5 @@ def read_parquet(
         F.lit(None).cast("bigint").alias("line"),
         *cells,
     )
-    missing_values = list((resource.schema or {}).get("missingValues", [""]))
+    missing_values = resource.missing_values
     return expected, parse(records, expected, missing_values, None), df.count()

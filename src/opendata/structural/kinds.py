@@ -1,0 +1,191 @@
+"""Resource kinds: which reader a table needs, the checks a non-tabular file gets, inferred schemas.
+
+frictionless decides a resource's kind by its format (csv, tsv, parquet, inline rows... are
+tables; geojson, json, txt, pdf... are files): a file is checked for what applies to any file
+(it exists, its declared bytes and hash, its declared encoding), a table against its schema,
+inferred as frictionless infers it when the descriptor gives none.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import replace
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from opendata.errors import CouldNotRun
+from opendata.io.source import ByteSource
+from opendata.report import Issue
+from opendata.structural.findings import Findings
+from opendata.structural.integrity import check_integrity
+
+if TYPE_CHECKING:
+    from opendata.io.reader import CsvReader
+    from opendata.package import Resource
+
+# The tabular formats opendata reads; frictionless's others (xlsx, ods, jsonl...) are refused.
+READABLE = ("csv", "tsv", "parquet", "parq", "inline")
+
+
+def reader_for(resource: Resource, block_size: int) -> CsvReader:
+    """The reader of a tabular resource: pyarrow's for CSV where it can, Python's otherwise."""
+    from opendata.io.dialect import Dialect, declared
+    from opendata.io.reader import CsvReader
+
+    if resource.format == "inline":
+        from opendata.io.inline import InlineReader
+
+        return InlineReader(resource, block_size)
+    if resource.format in ("parquet", "parq"):
+        from opendata.io.parquet import ParquetReader
+
+        return ParquetReader(resource, block_size)
+    if Dialect(**declared(resource.dialect)).fast:
+        return CsvReader(resource, block_size)
+    from opendata.io.textrows import TextReader
+
+    return TextReader(resource, block_size)
+
+
+def check_data_files(resource: Resource) -> None:
+    """CouldNotRun when a data file of the resource is missing or not a regular file."""
+    for name, path in zip(resource.paths, resource.fullpaths, strict=True):
+        if path.exists() and not path.is_file():
+            raise CouldNotRun(
+                f"data file of resource {resource.name!r} is not a regular file (a folder, pipe or device)",
+                path=name,
+                hint="point the resource's path at a data file",
+            )
+        if not path.is_file():
+            raise CouldNotRun(
+                f"data file of resource {resource.name!r} not found",
+                path=name,
+                hint="create the file or fix the resource's path in datapackage.json",
+            )
+
+
+def check_file_integrity(found: Findings, resource: Resource) -> None:
+    """The declared `hash` and `bytes` against the file (a multipart resource's joined bytes).
+
+    As frictionless: a hash without a prefix is md5; an algorithm hashlib lacks is not checked.
+    """
+    declared_hash = resource.descriptor.get("hash")
+    declared_bytes = resource.descriptor.get("bytes")
+    if (declared_hash is None and declared_bytes is None) or not resource.fullpaths:
+        return  # nothing declared, or inline data: no file to measure
+    algorithm = str(declared_hash).split(":", 1)[0] if ":" in str(declared_hash or "") else "md5"
+    if declared_hash and algorithm not in hashlib.algorithms_available:
+        declared_hash = None
+    if len(resource.fullpaths) == 1:
+        check_integrity(found, resource.fullpaths[0], declared_hash, declared_bytes)
+        return
+    joined = ByteSource.of(resource)
+    with joined.open() as fh:
+        digest = hashlib.file_digest(fh, algorithm if declared_hash else "sha256")
+    with joined.open() as fh:
+        size = sum(len(block) for block in iter(lambda: fh.read(1 << 20), b""))
+    expected = str(declared_hash or "").split(":", 1)[-1]
+    if declared_bytes is not None and int(declared_bytes) != size:
+        found.add(
+            "byte-count",
+            f"the parts hold {size} bytes; the descriptor declares {declared_bytes}",
+            rule="bytes",
+            details={"expected": declared_bytes, "actual": size},
+        )
+    if declared_hash and digest.hexdigest() != expected:
+        found.add(
+            "hash-count",
+            f"the parts' {algorithm} is {digest.hexdigest()}; the descriptor declares {expected}",
+            rule="hash",
+            details={"expected": expected, "actual": digest.hexdigest()},
+        )
+
+
+def check_file(resource: Resource) -> list[Issue]:
+    """A non-tabular resource: its files exist, match `bytes` and `hash`, decode as declared."""
+    found = Findings(resource)
+    check_data_files(resource)
+    check_file_integrity(found, resource)
+    encoding = resource.descriptor.get("encoding")
+    if isinstance(encoding, str) and encoding:
+        for name, path in zip(resource.paths, resource.fullpaths, strict=True):
+            bad = _first_bad_bytes(path, encoding)
+            if bad is not None:
+                line, offset = bad
+                found.add(
+                    "encoding-error",
+                    f"{name} line {line} is not valid {encoding} (byte {offset})",
+                    line=line,
+                    rule="encoding",
+                    details={"expected": encoding, "byte_offset": offset},
+                )
+                break
+    return found.issues
+
+
+def _first_bad_bytes(path: Path, encoding: str) -> tuple[int, int] | None:
+    """The (line, offset) of the first bytes that do not decode, or None when all do."""
+    import codecs
+
+    try:
+        decoder = codecs.getincrementaldecoder(encoding)()
+    except LookupError:
+        raise CouldNotRun(
+            f"unknown encoding {encoding!r}", path=str(path), hint="declare a valid encoding"
+        ) from None
+    line, offset = 1, 0
+    with path.open("rb") as fh:
+        while block := fh.read(1 << 20):
+            try:
+                decoder.decode(block)
+            except UnicodeDecodeError as exc:
+                return line + block[: exc.start].count(b"\n"), offset + exc.start
+            line += block.count(b"\n")
+            offset += len(block)
+    try:
+        decoder.decode(b"", final=True)
+    except UnicodeDecodeError:
+        return line, offset
+    return None
+
+
+def basepath(resource: Resource) -> Path | None:
+    """The folder the resource's relative paths start from."""
+    if resource.fullpath is None or resource.path is None:
+        return None
+    base = resource.fullpath
+    for _ in Path(resource.path).parts:
+        base = base.parent
+    return base
+
+
+def with_inferred_schema(resource: Resource) -> Resource:
+    """The resource with the Table Schema frictionless infers from its first rows (its default)."""
+    from frictionless import Resource as FResource
+
+    descriptor: dict[str, Any] = {
+        k: v for k, v in resource.descriptor.items() if k not in ("schema", "checks")
+    }
+    if resource.loaded_dialect is not None:
+        descriptor["dialect"] = resource.loaded_dialect
+    base = basepath(resource)
+    try:
+        inferred = FResource(descriptor, basepath=str(base) if base else None)
+        inferred.infer()
+        schema = inferred.schema.to_descriptor()
+    except Exception as exc:  # frictionless raises its own errors and its parsers' ones
+        raise CouldNotRun(
+            f"cannot infer a schema for resource {resource.name!r}: {exc}",
+            path=resource.path,
+            hint="add a Table Schema to the resource",
+        ) from None
+    return replace(resource, schema=schema)
+
+
+def relocate(issues: list[Issue], source: ByteSource) -> None:
+    """Point each finding of a multipart table at its part and the line within it."""
+    if len(source.parts) < 2:
+        return
+    for issue in issues:
+        if issue.line is not None:
+            issue.path, issue.line = source.locate(issue.line)
