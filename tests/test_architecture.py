@@ -9,7 +9,17 @@ SRC = Path(__file__).resolve().parent.parent / "src" / "opendata"
 
 # Lowest first; docs/architecture.md draws the same picture.
 LAYERS = [
-    {"errors", "codes", "report", "package", "remote", "safe_yaml", "startup", "progress"},
+    {
+        "errors",
+        "codes",
+        "report",
+        "package",
+        "metadata",
+        "remote",
+        "safe_yaml",
+        "startup",
+        "progress",
+    },
     {"io"},
     {"structural"},
     {"semantic"},

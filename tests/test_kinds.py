@@ -497,3 +497,15 @@ def test_inline_json_object_with_declared_integrity_is_not_measured(tmp_path: Pa
     """No file to measure (frictionless stumbles here: a `scheme-error`, or a byte count of nothing)."""
     d = package(tmp_path, [{"name": "t", "data": {"k": 1}, "hash": "x", "bytes": 3}], {})
     assert ours(d) == set()
+
+
+def test_inline_findings_name_their_row_in_the_text_report(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from opendata.cli import main
+
+    schema = {"fields": [{"name": "a", "type": "integer"}]}
+    path = package(tmp_path, [{"name": "t", "data": [["a"], [1], ["z"]], "schema": schema}], {})
+    result = CliRunner().invoke(main, ["validate", str(path)])
+    assert result.exit_code == 1, result.output
+    assert "error row 3 [a] type-error" in result.output

@@ -548,6 +548,22 @@ def test_json_schema_constraint_is_evaluated(tmp_path: Path) -> None:
     assert _cells(tmp_path, arr, ["[1, 2]", '[1, "x"]']) == {(3, "v", "constraint-error")}
 
 
+def test_json_schema_is_a_v2_constraint_of_objects_and_arrays(tmp_path: Path) -> None:
+    # frictionless 5.21 refuses `jsonSchema` under either version; opendata reads the standard:
+    # Table Schema v2 has it for object and array, v1 does not.
+    obj = {"type": "object", "constraints": {"jsonSchema": {"type": "object", "required": ["a"]}}}
+    v2 = _ours(_write(tmp_path, obj, ['{"a": 1}', '{"b": 1}'], v2=True))
+    assert v2 == {(3, "v", "constraint-error")}
+    (tmp_path / "v1").mkdir()
+    report = validate_package(_write(tmp_path / "v1", obj, ['{"a": 1}'], v2=False))
+    assert [(i.code, i.field) for i in report.issues] == [("field-error", "v")]
+    assert "needs Data Package v2" in report.issues[0].message
+    string = {"type": "string", "constraints": {"jsonSchema": {"type": "string"}}}
+    (tmp_path / "s").mkdir()
+    report = validate_package(_write(tmp_path / "s", string, ["x"], v2=True))
+    assert [(i.code, i.field) for i in report.issues] == [("field-error", "v")]
+
+
 def test_unique_lists_compare_as_values(tmp_path: Path) -> None:
     # frictionless raises (a list is unhashable); opendata compares the items' values.
     field = {"type": "list", "itemType": "integer", "constraints": {"unique": True}}

@@ -16,7 +16,8 @@ from pathlib import Path
 from typing import Any
 
 from opendata.errors import CouldNotRun
-from opendata.package import MAX_JSON_BYTES, Package, load_package, parse_json, read_bounded
+from opendata.metadata import MAX_JSON_BYTES, parse_json, read_bounded
+from opendata.package import Package, load_package
 from opendata.remote import Downloads, is_url, refuse_remote
 from opendata.report import Report
 

@@ -34,7 +34,7 @@ def _read_index(catalog: Path) -> dict[str, Any]:
     path = catalog / "index.json"
     if not path.exists():
         return {"format": CATALOG_FORMAT, "packages": {}}
-    from opendata.package import check_shape, read_json
+    from opendata.metadata import check_shape, read_json
 
     index = read_json(path, what="catalog index")
     check_shape(index, "catalog-index", what="catalog index.json", where=str(path))

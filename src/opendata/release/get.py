@@ -90,7 +90,7 @@ def _open_regular(path: Path) -> Any:
 
 def _fetch_index(catalog: str, tmp: Path, until: float) -> dict[str, Any]:
     """The catalog's index.json."""
-    from opendata.package import MAX_JSON_BYTES, check_shape, read_json
+    from opendata.metadata import MAX_JSON_BYTES, check_shape, read_json
 
     _fetch(catalog, "index.json", tmp / "index.json", limit=MAX_JSON_BYTES, until=until)
     index = read_json(tmp / "index.json", what="catalog index.json")

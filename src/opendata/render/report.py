@@ -58,6 +58,8 @@ def _location(issue: Issue) -> str:
     parts = []
     if issue.path:
         parts.append(issue.path + (f":{issue.line}" if issue.line else ""))
+    elif issue.row:  # inline data: no file, so its row
+        parts.append(f"row {issue.row}")
     if issue.field:
         parts.append(f"[{issue.field}]")
     return " ".join(parts) or "(package)"

@@ -163,8 +163,10 @@ def with_inferred_schema(resource: Resource) -> Resource:
     """The resource with the Table Schema frictionless infers from its first rows (its default)."""
     from frictionless import Resource as FResource
 
+    # The profile goes too: a v1 tabular resource without a schema is the descriptor check's
+    # finding (structural/descriptor.py); frictionless would refuse to infer for it.
     descriptor: dict[str, Any] = {
-        k: v for k, v in resource.descriptor.items() if k not in ("schema", "checks")
+        k: v for k, v in resource.descriptor.items() if k not in ("schema", "checks", "profile")
     }
     if resource.loaded_dialect is not None:
         descriptor["dialect"] = resource.loaded_dialect

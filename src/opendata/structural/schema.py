@@ -5,7 +5,8 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
-from opendata.package import Field, Resource, shape_problem
+from opendata.metadata import shape_problem
+from opendata.package import Field, Resource
 from opendata.report import Issue
 from opendata.structural.findings import Findings
 from opendata.structural.parsers import KNOWN_TYPES

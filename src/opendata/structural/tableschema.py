@@ -151,13 +151,15 @@ def _field_rules(field: dict[str, Any], kind: str, version: str, place: Place) -
     issues = []
     constraints = field.get("constraints") or {}
     for name in constraints:
+        if name == "jsonSchema" and kind in ("object", "array"):
+            continue  # Table Schema v2's (below); frictionless 5.21 refuses it (docs/compatibility.md)
         if name not in [*SUPPORTED[kind], "required", "unique"]:
             problem = f"constraint {name!r} is not supported by type {kind!r}"
             issues.append(place.issue("field-error", problem, "constraints", name))
     issues.extend(_missing_values(field, version, "field-error", place))
     if version == "v1":
-        for name in ("exclusiveMinimum", "exclusiveMaximum"):
-            if name in constraints:
+        for name in ("exclusiveMinimum", "exclusiveMaximum", "jsonSchema"):
+            if name in constraints and (name != "jsonSchema" or kind in ("object", "array")):
                 problem = f"constraint {name!r} needs Data Package v2"
                 issues.append(place.issue("field-error", problem, "constraints", name))
     example = field.get("example")

@@ -11,7 +11,8 @@ from pathlib import Path
 
 from opendata.errors import CouldNotRun
 from opendata.io.unzip import safe_extract_zip
-from opendata.package import DESCRIPTOR_NAMES, YAML_SUFFIXES, find_descriptor
+from opendata.metadata import YAML_SUFFIXES
+from opendata.package import DESCRIPTOR_NAMES, find_descriptor
 
 
 def _git(repo: Path, *args: str) -> subprocess.CompletedProcess[bytes]:
