@@ -3,7 +3,7 @@
 One command::
 
     python benchmarks/startup.py [--repeats 9] [--only gdp,co2-ppm]
-                                 [--variant LABEL=SRC[:NAME=VALUE...]]... [--out FILE]
+                                 [--variant LABEL=SRC[:NAME=VALUE...]]... [--floor] [--out FILE]
 
 It writes (into a temporary folder, from numpy ``default_rng(7)``) packages in the shapes of
 datahub.io's core datasets -- the same resources, field names, Table Schema types and roughly
@@ -18,7 +18,10 @@ frictionless (the target of issue 15 is at most 0.5 on every package), the media
 each tool's exit codes (they should agree: 0 valid, 1 invalid).
 ``--variant LABEL=SRC[:NAME=VALUE...]`` (repeatable) times opendata from other source trees in
 the same rotation (e.g. the main branch, or a scratch copy with one part stubbed, to see what
-the rest costs); by default this repository's ``src/``.
+the rest costs); by default this repository's ``src/``. ``--floor`` also times, on the first
+package, bare interpreters importing what opendata cannot do without (numpy, pyarrow's compute
+and CSV modules, jsonschema, click): the part of the ratio no change to opendata's own code
+can remove.
 """
 
 from __future__ import annotations
@@ -409,6 +412,44 @@ def measure(folder: Path, repeats: int, variants: list[Variant]) -> dict[str, An
     }
 
 
+# The imports no validation of a CSV by opendata can do without, cumulatively: the floor.
+FLOOR = {
+    "python -c pass": "pass",
+    "+ numpy": "import numpy",
+    "+ pyarrow.compute, pyarrow.csv": "import pyarrow.compute, pyarrow.csv",
+    "+ jsonschema": "import pyarrow.compute, pyarrow.csv, jsonschema",
+    "+ click": "import pyarrow.compute, pyarrow.csv, jsonschema, click",
+}
+
+
+def floor(folder: Path, repeats: int, variant: Variant) -> str:
+    """A Markdown table: the import floor against opendata and frictionless on one package."""
+    commands = {label: [sys.executable, "-c", code] for label, code in FLOOR.items()}
+    commands[f"opendata validate ({variant.label})"] = [
+        sys.executable,
+        "-m",
+        "opendata",
+        "validate",
+        str(folder),
+    ]
+    commands["frictionless validate"] = [
+        str(FRICTIONLESS),
+        "validate",
+        str(folder / "datapackage.json"),
+    ]
+    wall: dict[str, list[float]] = {label: [] for label in commands}
+    for _ in range(repeats):
+        for label, command in commands.items():
+            wall[label].append(_timed(command, variant.env())[0])
+    fl = statistics.median(wall["frictionless validate"])
+    lines = ["| command | wall s | / frictionless |", "|---|---|---|"]
+    for label, times in wall.items():
+        lines.append(
+            f"| {label} | {statistics.median(times):.3f} | {statistics.median(times) / fl:.2f} |"
+        )
+    return "\n".join(lines)
+
+
 @dataclass
 class Variant:
     """An opendata to run: a label, its source tree, extra environment variables."""
@@ -465,6 +506,11 @@ def main() -> None:
         help="an opendata to time, LABEL=SRC[:NAME=VALUE...] (repeatable; default: this "
         "repository's src/)",
     )
+    p.add_argument(
+        "--floor",
+        action="store_true",
+        help="also time the bare imports opendata needs, on the first package",
+    )
     p.add_argument("--out", type=Path, help="also write the Markdown table to this file")
     args = p.parse_args()
     variants = args.variant or [Variant("opendata", REPO / "src", {})]
@@ -480,7 +526,11 @@ def main() -> None:
             )
             results[name] = measure(folder, args.repeats, variants)
             print(name, json.dumps(results[name]), file=sys.stderr)
+            if args.floor and name == names[0]:
+                floors = floor(folder, args.repeats, variants[-1])
     text = table(results, rows, [v.label for v in variants])
+    if args.floor:
+        text += f"\n\nThe import floor, on {names[0]}:\n\n{floors}"
     print(text)
     if args.out:
         args.out.write_text(text + "\n", encoding="utf-8")
