@@ -332,3 +332,12 @@ def test_catalog_templates_ship_in_the_wheel() -> None:
     ]
     for rel in templates:
         assert any(fnmatch(rel, pattern) for pattern in patterns), rel
+
+
+def test_a_name_with_a_trailing_newline_is_unsafe(catalog: Path, tmp_path: Path) -> None:
+    index = json.loads((catalog / "index.json").read_text())
+    index["packages"]["demo\n"] = index["packages"].pop("demo")
+    (catalog / "index.json").write_text(json.dumps(index))
+    with pytest.raises(Refused, match=r"unsafe package name or version"):
+        get(catalog, "demo\n", tmp_path / "work" / "d")
+    assert not (tmp_path / "work").exists()

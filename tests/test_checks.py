@@ -379,3 +379,38 @@ def test_key_errors_skip_the_checks_that_read_the_table(
     ]
     stats = {s.name: (s.checks_run, s.checks_skipped) for s in report.resources}
     assert stats == {"batches": (0, 1), "provinces": (1, 0), "counties": (0, 1)}
+
+
+GHOSTS = [
+    check(
+        "group-count",
+        by=["year"],
+        against={"resource": "ghost", "key": ["year"], "column": "n"},
+    ),
+    check(
+        "column-sum",
+        column="exited",
+        equals={"resource": "ghost", "column": "x", "aggregate": "sum"},
+    ),
+    check("row-count", resource="ghost", equals=3),
+]
+
+
+@pytest.mark.parametrize("spec", GHOSTS, ids=lambda s: s["id"])
+def test_a_check_reading_a_missing_resource_is_a_check_error(
+    make_package: Callable[..., Path], spec: dict[str, Any]
+) -> None:
+    # Both engines take their checks from collect_checks and their resources from selection.
+    failing = check("row-count", id="still-runs", equals=4)
+    path = make_package(
+        {"batches": (BATCHES_CSV, BATCHES_SCHEMA)}, checks={"batches": [spec, failing]}
+    )
+    for only in (None, "batches"):
+        report = validate_package(path, only=only)
+        found = sorted((i.code, i.rule, Path(i.path or "").name) for i in report.issues)
+        assert found == [
+            ("check-error", spec["id"], "batches.checks.json"),
+            ("count-mismatch", "still-runs", "batches.csv"),
+        ]
+        [error] = [i for i in report.issues if i.code == "check-error"]
+        assert "'ghost'" in error.message

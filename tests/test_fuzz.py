@@ -37,7 +37,10 @@ STRUCTURAL = {
 }
 BIG = "123456789012345678901234567890"
 CELLS: dict[str, list[str]] = {
-    "integer": ["0", "1", "-7", "42", "+5", "007", "1.5", "x", " 3", BIG, "-" + BIG, "0x1F"],
+    "integer": [
+        *("0", "1", "-7", "42", "+5", "007", "1.5", "x", " 3", BIG, "-" + BIG, "0x1F"),
+        *("+" + BIG, "0" + BIG, BIG + "0"),  # integers beyond 64 bits, one spelled three ways
+    ],
     "number": ["0", "1.5", "-2", "1e3", "inf", "NaN", "-Infinity", "1e400", "x", "1,5", " 2"],
     "string": ["a", "ab", "abc", "脱贫", "e\u0301", "a b", "A1", "_", "x,y", 'q"q', "a\nb"],
     "boolean": ["true", "false", "True", "FALSE", "1", "0", "yes", "x"],
@@ -162,17 +165,15 @@ def _known(schema: dict[str, Any], text: str) -> bool:
     keyed = set(schema.get("primaryKey", [])) | {
         f["name"] for f in schema["fields"] if f.get("constraints", {}).get("unique")
     }
-    wide_in_key = (
-        any(f["type"] == "integer" and f["name"] in keyed for f in schema["fields"]) and BIG in text
-    )
     # Numbers in a key: frictionless keeps Decimals (1e400 != inf, and NaN never equals a NaN
     # so never repeats), we keep doubles.
     huge_number_in_key = any(
         f["type"] == "number" and f["name"] in keyed for f in schema["fields"]
     ) and any(word in text for word in ("1e400", "NaN"))
-    # An empty file, or one of blank lines: frictionless reports a source-error (no header).
-    no_header = not text.strip(",\n")
-    return wide_in_key or huge_number_in_key or no_header
+    # A file of blank lines: frictionless reports blank rows, opendata a blank header (an empty
+    # file is a source-error in both).
+    no_header = not text.strip(",\n") and text not in ("", "\n")
+    return huge_number_in_key or no_header
 
 
 def _write(root: Path, schema: dict[str, Any], text: str) -> None:

@@ -155,3 +155,98 @@ def test_a_data_file_replaced_by_random_bytes_is_a_major_change(tmp_path: Path) 
     (tmp_path / "b" / "data" / "t.csv").write_bytes(random.Random(7).randbytes(3000))
     diff = diff_packages(tmp_path / "a", tmp_path / "b")
     assert diff.bump == "major"
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["validate", "--format", "json", "--only", "t"],
+        ["validate", "--format", "json", "--only", "bad"],
+        ["validate"],
+        ["--help"],
+        ["--version"],
+    ],
+    ids=["json-valid", "json-invalid", "text", "help", "version"],
+)
+def test_a_closed_pipe_is_could_not_run_in_a_real_process(tmp_path: Path, args: list[str]) -> None:
+    # `opendata validate --format json | head -c1`, with no race: the reading end is closed
+    # before the command starts, so whichever write comes first fails, the last flush included
+    # (the report is small: it waits in Python's buffer until then unless output is unbuffered).
+    import json
+    import os
+    import subprocess
+    import sys
+
+    path = package(tmp_path)
+    descriptor = json.loads(path.read_text(encoding="utf-8"))
+    (tmp_path / "data" / "bad.csv").write_text(
+        "year,exited,region\n2016,x,east\n", encoding="utf-8"
+    )
+    descriptor["resources"].append(
+        {**descriptor["resources"][0], "name": "bad", "path": "data/bad.csv"}
+    )
+    path.write_text(json.dumps(descriptor), encoding="utf-8")
+    env = {**os.environ, "OPENDATA_VERDICTS_IN_PROCESS": "1"}
+    env.pop("PYTHONUNBUFFERED", None)
+    read, write = os.pipe()
+    os.close(read)
+    try:
+        done = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "opendata",
+                *args,
+                *([str(path)] if args[0] == "validate" else []),
+            ],
+            stdout=write,
+            stderr=subprocess.PIPE,
+            env=env,
+            timeout=120,
+        )
+    finally:
+        os.close(write)
+    assert done.returncode == 2, done.stderr
+    assert done.stderr.decode().splitlines() == [
+        "error: the output was closed before the command finished"
+    ]
+
+
+def test_the_library_is_quiet_on_undecodable_bytes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # pyarrow decodes a ragged record before its invalid-row handler sees it; on bytes that are
+    # not UTF-8 Python printed "Exception ignored ... UnicodeDecodeError" to a library caller.
+    import random
+
+    from opendata import diff_packages
+
+    old, new = package(tmp_path / "old"), package(tmp_path / "new")
+    noise = random.Random(1)
+    (tmp_path / "new" / "data" / "t.csv").write_bytes(
+        bytes(noise.randrange(256) for _ in range(4000))
+    )
+    import sys
+
+    printed: list[Any] = []  # what Python would print as "Exception ignored in ..."
+    monkeypatch.setattr(sys, "unraisablehook", printed.append)
+    assert diff_packages(old, new).bump == "major"
+    assert printed == []
+
+
+def test_only_undecodable_rows_are_dropped(monkeypatch: pytest.MonkeyPatch) -> None:
+    import sys
+
+    from opendata.io.encoding import quiet_undecodable_rows
+
+    seen: list[Any] = []
+    monkeypatch.setattr(sys, "unraisablehook", seen.append)
+    with quiet_undecodable_rows(), quiet_undecodable_rows():
+
+        class Noisy:
+            def __del__(self) -> None:
+                raise UnicodeDecodeError("utf-8", b"\xff", 0, 1, "not from pyarrow")
+
+        Noisy()
+    assert [type(u.exc_value) for u in seen] == [UnicodeDecodeError]
+    assert sys.unraisablehook == seen.append

@@ -80,7 +80,42 @@ RAGGED: dict[str, Any] = {
     "primaryKey": ["id"],
 }
 
+# Integers beyond 64 bits in keys: compared as Python integers (`+B`, `0B` and `B` are one).
+BIG = "123456789012345678901234567890"
+WIDE_KEYS: dict[str, Any] = {
+    "fields": [
+        {"name": "u", "type": "integer", "constraints": {"unique": True}},
+        {"name": "k", "type": "integer"},
+        {"name": "ref", "type": "integer"},
+    ],
+    "primaryKey": ["k"],
+    "foreignKeys": [{"fields": ["ref"], "reference": {"resource": "", "fields": ["u"]}}],
+}
+WIDE_PARENT = (
+    f"code\n{BIG}\n-{BIG}\n7\n",
+    {"fields": [{"name": "code", "type": "integer"}], "primaryKey": ["code"]},
+)
+WIDE_CHILD: dict[str, Any] = {
+    "fields": [{"name": "code", "type": "integer"}],
+    "foreignKeys": [{"fields": ["code"], "reference": {"resource": "parent", "fields": ["code"]}}],
+}
+
 FIXTURES: dict[str, dict[str, tuple[str, dict[str, Any]]]] = {
+    # An empty file: a source-error, as frictionless says ("the source is empty").
+    "empty-file": {"t": ("", S)},
+    "byte-order-mark-only": {"t": ("\ufeff", S)},
+    "one-line-break": {"t": ("\r\n", S)},
+    "wide-integer-keys": {
+        "t": (
+            f"u,k,ref\n{BIG},{BIG},{BIG}\n+{BIG},0{BIG},7\n-{BIG},-{BIG},1{BIG}\n7,+7,-{BIG}\n"
+            f"007,{BIG}9,+{BIG}\n,9223372036854775807,\n,9223372036854775808,-7\n",
+            WIDE_KEYS,
+        )
+    },
+    "wide-integer-foreign-keys": {
+        "parent": WIDE_PARENT,
+        "child": (f"code\n{BIG}\n+{BIG}\n{BIG}1\n-{BIG}\n007\n7\n8\n", WIDE_CHILD),
+    },
     "type-and-constraint": {"t": ("id,name,v\n1,ab,5\nx,cd,11\n,a,-1\n1,zz,abc\n3,ab,\n", S)},
     "missing-and-extra-cells": {"t": ("id,name,v\n1,ab\n2,cd,3,4\n3\n4,ab,5,,\n", S)},
     "extra-label": {"t": ("id,name,v,w\n1,ab,5,x\n2,ab,5\n", S)},
@@ -328,3 +363,23 @@ def test_bad_cells_among_thousands_are_found_by_bisection(tmp_path: Path, odd_in
     expected = _parity_in_blocks(descriptor, (1 << 26, 20_000))
     assert (2, "count", "type-error") in expected
     assert (5001, "share", "type-error") in expected
+
+
+def test_wide_integer_keys_across_chunks(tmp_path: Path) -> None:
+    # Wide cells in many batches, recorded by row across them, and rows in file order.
+    lines = [
+        f"{BIG}{i % 40},{i},{BIG}{i % 50}" if i % 3 == 0 else f"{i % 40},{i},{i % 45}"
+        for i in range(900)
+    ]
+    descriptor = write_package(tmp_path, {"t": ("u,k,ref\n" + "\n".join(lines) + "\n", WIDE_KEYS)})
+    found = _parity_in_blocks(descriptor, (1 << 10, 1 << 20))
+    assert {code for _, _, code in found} == {"unique-error", "foreign-key"}
+
+
+def test_blank_lines_without_a_header_are_a_blank_header(tmp_path: Path) -> None:
+    # frictionless reads the first blank line as a header of no labels, then blank rows, and
+    # says nothing of the header; docs/compatibility.md keeps opendata's answer.
+    schema = {"fields": [{"name": "a", "type": "integer"}]}
+    descriptor = write_package(tmp_path, {"t": ("\n\n\n", schema)})
+    assert frictionless_findings(descriptor) == {(2, None, "blank-row"), (3, None, "blank-row")}
+    assert opendata_findings(descriptor) == {(1, None, "blank-header")}

@@ -508,3 +508,15 @@ def test_gate_fails_an_invalid_package_even_with_bump_and_changelog(repo: Path) 
     rows[1][2] = "66"  # fixed: the same bump and changelog now pass
     write_package(repo, rows, version="1.0.1", changelog=["1.0.1", "1.0.0"])
     assert release_check(repo, "v1.0.0").passed
+
+
+@pytest.mark.parametrize("name", ["demo\n", "Demo", "../demo", ".demo"])
+def test_build_refuses_a_name_unfit_for_a_folder(
+    tmp_path: Path, source_date: None, name: str
+) -> None:
+    pkg = write_package(tmp_path / "pkg")
+    descriptor = json.loads((pkg / "datapackage.json").read_text())
+    (pkg / "datapackage.json").write_text(json.dumps({**descriptor, "name": name}))
+    with pytest.raises(Refused, match=r"package name .* must be lower-case"):
+        build(pkg, tmp_path / "dist")
+    assert not (tmp_path / "dist").exists() or list((tmp_path / "dist").iterdir()) == []

@@ -83,6 +83,11 @@ def run() -> None:
         code: object = 0
     except SystemExit as exc:
         code = exc.code
+        # click answers a closed pipe outside the commands (--help, --version) with exit 1 and
+        # its stdout wrapped so that the last flush stays quiet: exit 2, as handle_errors does.
+        if code == 1 and type(sys.stdout).__name__.endswith("PacifyFlushWrapper"):
+            click.echo("error: the output was closed before the command finished", err=True)
+            code = 2
     startup.exit_now(code)
 
 

@@ -149,7 +149,22 @@ def exit_now(code: object) -> None:
     status = code or 0
     try:
         sys.stdout.flush()
+    except OSError:
+        # The reader went away (a closed pipe): the output is incomplete, so the command did
+        # not finish, exit 2 as `cli.handle_errors` says when the pipe closes earlier (Python's
+        # own exit code for a failed final flush is 120, which means nothing to a CI script).
+        status = 2
+        _say("error: the output was closed before the command finished\n")
+    try:
         sys.stderr.flush()
-    except OSError:  # the reader went away (a closed pipe): Python's own exit code for it
-        status = status or 120
+    except OSError:
+        status = status or 2
     os._exit(status)
+
+
+def _say(line: str) -> None:
+    """Write LINE to stderr, should stderr still be open."""
+    try:
+        sys.stderr.write(line)
+    except (OSError, ValueError):
+        pass

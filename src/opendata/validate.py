@@ -221,7 +221,9 @@ def selection(
             ref = fk["reference"].get("resource")
             if ref:
                 wanted.add(ref)
-    order = read_order(package, sorted(wanted, key=[r.name for r in package.resources].index))
+    # A name no resource has is reported where it is declared: a check reading it is a
+    # check-error (`collect_checks`), a foreign key to it a foreign-key finding of its table.
+    order = read_order(package, [r.name for r in package.resources if r.name in wanted])
     return selected, order, checks
 
 

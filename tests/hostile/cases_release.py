@@ -82,7 +82,7 @@ CHECK_CASES = [
                 against={"resource": "ghost", "key": ["r"], "column": "n"},
             )
         ),
-        CHECK_ONLY,
+        (1,),  # a check-error naming the check and the resource
     ),
     Case(
         "check-aggregate-ghost",
@@ -93,7 +93,7 @@ CHECK_CASES = [
                 equals={"resource": "ghost", "column": "x", "aggregate": "sum"},
             )
         ),
-        CHECK_ONLY,
+        (1,),  # a check-error naming the check and the resource
     ),
     Case(
         "check-where-syntax",

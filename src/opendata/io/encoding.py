@@ -1,8 +1,13 @@
-"""Text encodings: names as pyarrow takes them, decoding a file's head, and finding its first bad byte."""
+"""Text encodings: names as pyarrow takes them, decoding a file's head, finding its first bad byte, and
+keeping pyarrow's complaints about undecodable rows quiet."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import sys
+import threading
+import traceback
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, Any
 
@@ -68,3 +73,41 @@ def find_bad_bytes(
             line += block.count(b"\n")
             offset += len(block)
     return line, offset
+
+
+_quiet_lock = threading.Lock()
+_quiet_users = 0
+_hook_before: Callable[[Any], object] | None = None
+
+
+def _drop_undecodable_rows(unraisable: Any) -> None:
+    frames = traceback.extract_tb(unraisable.exc_traceback) if unraisable.exc_traceback else []
+    from_pyarrow = any(frame.filename.endswith("_csv.pyx") for frame in frames)
+    if isinstance(unraisable.exc_value, UnicodeDecodeError) and from_pyarrow:
+        return
+    (_hook_before or sys.__unraisablehook__)(unraisable)
+
+
+@contextmanager
+def quiet_undecodable_rows() -> Iterator[None]:
+    """While reading, drop pyarrow's "Exception ignored" report of a row it cannot decode.
+
+    pyarrow decodes a ragged record as UTF-8 before it hands it to the invalid-row handler; when
+    that fails no Python frame can catch the error, and Python prints it with a traceback. The
+    bytes are reported anyway (an encoding-error), so only those reports are dropped; every
+    other one reaches the hook that was there before. Nested and concurrent readers share it.
+    """
+    global _quiet_users, _hook_before
+    with _quiet_lock:
+        if _quiet_users == 0:
+            _hook_before = sys.unraisablehook
+            sys.unraisablehook = _drop_undecodable_rows
+        _quiet_users += 1
+    try:
+        yield
+    finally:
+        with _quiet_lock:
+            _quiet_users -= 1
+            if _quiet_users == 0:
+                sys.unraisablehook = _hook_before or sys.__unraisablehook__
+                _hook_before = None

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import io
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     import pyarrow as pa
 
 
@@ -13,6 +16,15 @@ class Placed(NamedTuple):
 
     number: int
     text: str
+
+
+def holds_no_record(open_bytes: Callable[[], io.BufferedIOBase]) -> bool:
+    """Whether a file (its bytes as OPEN_BYTES gives them, decompressed) is empty as frictionless
+    sees it: no bytes, a UTF-8 byte-order mark, or one line break (several blank lines are blank
+    rows to it)."""
+    with open_bytes() as fh:
+        head = fh.read(8)
+    return head.removeprefix(b"\xef\xbb\xbf") in (b"", b"\n", b"\r\n", b"\r")
 
 
 def record_end(buf: bytearray, have: int, quote: bytes) -> int:

@@ -34,7 +34,7 @@ if TYPE_CHECKING:
     from opendata.progress import Progress
 
 # A package name becomes a folder and a URL segment, so keep it to the Data Package name rule.
-NAME = re.compile(r"^[a-z0-9][a-z0-9._-]*$")
+NAME = re.compile(r"[a-z0-9][a-z0-9._-]*")  # whole names only: NAME.fullmatch
 FALLBACK_EPOCH = 315532800  # 1980-01-01T00:00:00Z, the zip epoch
 
 
@@ -174,7 +174,7 @@ def _check_buildable(pkg: Package, out: Path, notes: list[str]) -> str:
     if parse_version(version) is None:
         what = "has no version" if version is None else f"version {version!r} is not semver X.Y.Z"
         raise Refused(f"descriptor {what}", path=where, hint='set "version": "1.0.0"')
-    if not NAME.match(pkg.name):
+    if not NAME.fullmatch(pkg.name):
         raise Refused(
             f"package name {pkg.name!r} must be lower-case letters, digits, '.', '-', '_'",
             path=where,

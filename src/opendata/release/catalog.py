@@ -109,7 +109,7 @@ def publish(release: str | Path, catalog: str | Path) -> Path:
     pkg = load_package(folder)
     name, version = pkg.name, str(pkg.version)
     stem = f"{name}-{version}"
-    if folder.name != stem or not NAME.match(name) or parse_version(version) is None:
+    if folder.name != stem or not NAME.fullmatch(name) or parse_version(version) is None:
         raise Refused(
             f"folder name does not match {stem}", path=str(folder), hint="use opendata build"
         )

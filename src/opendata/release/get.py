@@ -108,7 +108,7 @@ def _pick_version(catalog: str, index: dict[str, Any], name: str, want: str) -> 
     if version not in versions:
         known = ", ".join(sorted(versions, key=version_key))
         raise Refused(f"{name} has no version {version} (published: {known})", path=catalog)
-    if not NAME.match(name) or parse_version(version) is None:
+    if not NAME.fullmatch(name) or parse_version(version) is None:
         # Both become a folder name under TO; a hostile index must not steer it elsewhere.
         raise Refused(f"unsafe package name or version {name!r} {version!r}", path=catalog)
     return str(version)

@@ -154,7 +154,14 @@ def _rich_text(lines: list[_Line], file: IO[str] | None, color: bool | None) -> 
     from rich.console import Console
     from rich.text import Text
 
-    console = Console(
+    class _Console(Console):
+        def on_broken_pipe(self) -> None:
+            # rich's own answer is exit 1, which CI reads as "invalid"; the command line's
+            # boundary (`cli.handle_errors`) turns a closed pipe into exit 2.
+            self.quiet = True
+            raise BrokenPipeError
+
+    console = _Console(
         file=file, highlight=False, no_color=color is False, soft_wrap=True, force_terminal=color
     )
     for line in lines:

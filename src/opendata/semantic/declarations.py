@@ -291,11 +291,14 @@ def collect_checks(
             if check.id in seen:
                 problems.append((where, f"check id {check.id!r} is declared twice", check.id))
                 continue
-            if not package.has(check.resource):
+            unknown = sorted(name for name in check.needs() if not package.has(name))
+            if unknown:
+                verb = "names" if unknown == [check.resource] else "reads"
                 problems.append(
                     (
                         where,
-                        f"check {check.id!r} names unknown resource {check.resource!r}",
+                        f"check {check.id!r} {verb} unknown resource"
+                        f"{'s' if len(unknown) > 1 else ''} {', '.join(map(repr, unknown))}",
                         check.id,
                     )
                 )

@@ -6,12 +6,96 @@ from typing import TYPE_CHECKING, Any
 
 from opendata.io.arrays import from_numpy, to_numpy
 from opendata.structural.findings import Findings, tuples_at, values_at
+from opendata.structural.parsers import scalar_parser
 
 if TYPE_CHECKING:
     import numpy as np
     import pyarrow as pa
 
     from opendata.io.rowmap import RowMap
+    from opendata.package import Field
+
+
+# Integers beyond 64 bits are null in an integer column; to compare keys as frictionless does
+# (as Python integers), a column holding any is compared as canonical decimal text instead, and
+# a kept column carries its wide cells in this field-metadata entry (JSON [[row, digits], ...])
+# for the tables whose foreign keys point to it. Only then: the common path stays 64-bit.
+WIDE = b"opendata.wide"
+# The longest 64-bit integer written plainly is 20 characters ("-9223372036854775808") and the
+# smallest beyond 64 bits 19 ("9223372036854775808"): shorter cells cannot be wide.
+_WIDE_LENGTH = 19
+
+
+def wide_integers(
+    field: Field, values: pa.Array, text: pa.Array, missing: list[str]
+) -> tuple[list[int], list[str]]:
+    """Positions and canonical digits of an integer column's cells beyond 64 bits.
+
+    `values` is the parsed (64-bit) column, null where a cell is missing, not an integer or
+    too wide; `text` its cells. Only null cells long enough to be wide are parsed in Python
+    (by the field's own parser), so a column without nulls costs nothing.
+    """
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if not values.null_count or not pa.types.is_string(text.type):
+        return [], []
+    long_null = pc.and_(pc.is_null(values), pc.greater_equal(pc.utf8_length(text), _WIDE_LENGTH))
+    if not pc.any(long_null).as_py():
+        return [], []
+    positions = pc.indices_nonzero(pc.fill_null(long_null, False)).to_pylist()
+    parse = scalar_parser(field)
+    found: tuple[list[int], list[str]] = ([], [])
+    for pos, cell in zip(positions, text.take(pa.array(positions)).to_pylist(), strict=True):
+        if cell in missing:
+            continue
+        number = parse(cell)
+        if isinstance(number, int) and not isinstance(number, bool):
+            found[0].append(pos)
+            found[1].append(str(number))
+    return found
+
+
+def exact_keys(values: pa.Array, positions: list[int], digits: list[str]) -> pa.Array:
+    """An integer column as canonical decimal text, with its wide cells (ascending positions) in.
+
+    Python's and Arrow's decimal forms of an integer agree (no sign for positives, no leading
+    zeros), so `007`, `+7` and `7` stay one value, as they are one Python integer.
+    """
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    text = pc.cast(values, pa.string())
+    if not positions:
+        return text
+    mask = np.zeros(len(values), dtype=bool)
+    mask[positions] = True
+    return pc.replace_with_mask(text, pa.array(mask), pa.array(digits, pa.string()))
+
+
+def wide_field(field: pa.Field, values: pa.Array, exact: pa.Array) -> pa.Field:
+    """FIELD with the wide cells of a column (null in VALUES, digits in EXACT) in its metadata."""
+    import json
+
+    import pyarrow.compute as pc
+
+    wide = pc.indices_nonzero(pc.and_(pc.is_null(values), pc.is_valid(exact))).to_pylist()
+    digits = exact.take(wide).to_pylist() if wide else []
+    pairs = json.dumps([[p, d] for p, d in zip(wide, digits, strict=True)])
+    return field.with_metadata({**(field.metadata or {}), WIDE: pairs.encode()})
+
+
+def key_column(table: pa.Table, name: str) -> pa.Array:
+    """A table's column as key values: exact text when its field lists wide cells (`wide_field`)."""
+    import json
+
+    arr = table.column(name).combine_chunks()
+    raw = (table.schema.field(name).metadata or {}).get(WIDE)
+    if raw is None:
+        return arr
+    pairs = json.loads(raw)
+    return exact_keys(arr, [p for p, _ in pairs], [d for _, d in pairs])
 
 
 def row_codes(arrays: list[pa.Array]) -> np.ndarray:

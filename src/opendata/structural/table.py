@@ -10,6 +10,7 @@ starts, which differs from the row only after a quoted cell that holds a line br
 
 from __future__ import annotations
 
+import io
 from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -20,16 +21,25 @@ from opendata.errors import CouldNotRun, Refused
 from opendata.io.ahead import read_ahead
 from opendata.io.arrays import from_numpy
 from opendata.io.batches import Batch
-from opendata.io.encoding import BadEncoding, find_bad_bytes
+from opendata.io.encoding import BadEncoding, find_bad_bytes, quiet_undecodable_rows
 from opendata.io.plan import arrow_type, encoded_columns, typed_columns
 from opendata.io.reader import CsvReader
+from opendata.io.records import holds_no_record
 from opendata.io.rowmap import RowMap
 from opendata.package import Resource
 from opendata.report import Issue
 from opendata.structural.constraints import check_batch
 from opendata.structural.findings import Findings
 from opendata.structural.judged import key_values
-from opendata.structural.keys import check_foreign_key, check_primary_key, check_unique
+from opendata.structural.keys import (
+    check_foreign_key,
+    check_primary_key,
+    check_unique,
+    exact_keys,
+    key_column,
+    wide_field,
+    wide_integers,
+)
 from opendata.structural.kinds import (
     READABLE,
     check_data_files,
@@ -53,6 +63,8 @@ DEFAULT_BLOCK_SIZE = 64 << 20
 # From this chunk size on, two batches are checked at a time and key checks run side by side;
 # below it (a run asked for bounded memory) everything is done one at a time.
 PARALLEL_CHUNK = 16 << 20
+# Per integer column of a batch: the positions and digits of its cells beyond 64 bits.
+_Wide = dict[str, tuple[list[int], list[str]]]
 
 
 @dataclass
@@ -74,6 +86,16 @@ class TableResult:
     def has_errors(self) -> bool:
         """Whether any error was found (semantic checks on this table are then skipped)."""
         return any(i.severity == "error" for i in self.issues)
+
+
+def no_header(found: Findings, open_bytes: Callable[[], io.BufferedIOBase]) -> None:
+    """The finding for a file without a header row: `source-error` when it is empty, as
+    frictionless says ("the source is empty"), else `blank-header` (frictionless then reports
+    the blank lines after the first as blank rows and nothing of the header: not followed)."""
+    if holds_no_record(open_bytes):
+        found.add("source-error", "the file is empty: no header row and no data")
+    else:
+        found.add("blank-header", "the file has no header row", row=1, line=1)
 
 
 def validate_table(
@@ -145,32 +167,8 @@ def _read_table(
     reader = reader_for(resource, block_size)
     reader.on_bytes = on_bytes
     try:
-        try:
-            labels = reader.read_header()
-        except LookupError:
-            raise CouldNotRun(
-                f"unknown encoding {resource.encoding!r}",
-                path=resource.path,
-                hint="declare a valid encoding, e.g. utf-8",
-            ) from None
-        if not labels:
-            found.add("blank-header", "the file has no header row", row=1, line=1)
-            result.readable = False
-            result.issues = found.issues
-            return result
-        if not reader.dialect.header_case:
-            names = {f.name.lower(): f.name for f in resource.fields}
-            labels = [names.get(label.lower(), label) for label in labels]
-        expected = expected_fields(found, labels, resource.fields)
-        reader.missing_values = resource.missing_values
-        reader.typed, reader.true_values, reader.false_values = typed_columns(
-            expected, reader.missing_values
-        )
-        reader.encoded = encoded_columns(expected, resource)
-        reader.fields = expected
-        _scan(found, reader, reader.chunks(), expected, resource, keep, references, result)
-        for row, name, value in getattr(reader, "refused", []):
-            found.add("type-error", f"{value!r} is not a string", row=row, field=name)
+        with quiet_undecodable_rows():
+            _read_records(found, reader, resource, keep, references, result)
     except BadEncoding:
         line, offset = find_bad_bytes(
             reader.source.open, "utf-8" if reader.utf8 else reader.encoding
@@ -189,6 +187,42 @@ def _read_table(
     result.issues = found.issues
     result.unheld = found.unheld
     return result
+
+
+def _read_records(
+    found: Findings,
+    reader: CsvReader,
+    resource: Resource,
+    keep: set[str] | None,
+    references: dict[str, pa.Table] | None,
+    result: TableResult,
+) -> None:
+    """The header checked, then every record (raises BadEncoding on bytes that do not decode)."""
+    try:
+        labels = reader.read_header()
+    except LookupError:
+        raise CouldNotRun(
+            f"unknown encoding {resource.encoding!r}",
+            path=resource.path,
+            hint="declare a valid encoding, e.g. utf-8",
+        ) from None
+    if not labels:
+        no_header(found, reader.source.open)
+        result.readable = False
+        return
+    if not reader.dialect.header_case:
+        names = {f.name.lower(): f.name for f in resource.fields}
+        labels = [names.get(label.lower(), label) for label in labels]
+    expected = expected_fields(found, labels, resource.fields)
+    reader.missing_values = resource.missing_values
+    reader.typed, reader.true_values, reader.false_values = typed_columns(
+        expected, reader.missing_values
+    )
+    reader.encoded = encoded_columns(expected, resource)
+    reader.fields = expected
+    _scan(found, reader, reader.chunks(), expected, resource, keep, references, result)
+    for row, name, value in getattr(reader, "refused", []):
+        found.add("type-error", f"{value!r} is not a string", row=row, field=name)
 
 
 def _narrowed(values: pa.Array, parts: list[pa.Array], narrow: set[str], name: str) -> pa.Array:
@@ -277,17 +311,37 @@ class _Scan:
         }
         self.order: np.ndarray | None = None  # positions in row order, when the map is not
         self.columns: dict[str, pa.Array] = {}  # the stored columns, joined
+        # Integer cells beyond 64 bits (null in the columns) by stored row, and the columns
+        # holding any as exact key text (see keys.WIDE).
+        self.integers = {
+            n: i for i, n in enumerate(names) if n in store and by_name[n].type == "integer"
+        }
+        self.wide: dict[str, tuple[list[int], list[str]]] = {}
+        self.exact: dict[str, pa.Array] = {}
 
-    def checked(self, batch: Batch) -> tuple[Batch, Findings, dict[str, pa.Array]]:
+    def checked(self, batch: Batch) -> tuple[Batch, Findings, dict[str, pa.Array], _Wide]:
         """One batch's cell checks, with findings of its own (runs on a worker thread)."""
         own = Findings(self.resource)
         typed, _blank = check_batch(own, batch, self.expected, self.missing_values)
-        return batch, own, typed
+        wide: _Wide = {}
+        for name, i in self.integers.items():
+            cells = wide_integers(
+                self.by_name[name], typed[name], batch.columns[i], self.missing_values
+            )
+            if cells[0]:
+                wide[name] = cells
+        return batch, own, typed, wide
 
-    def keep_batch(self, batch: Batch, own: Findings, typed: dict[str, pa.Array]) -> None:
+    def keep_batch(
+        self, batch: Batch, own: Findings, typed: dict[str, pa.Array], wide: _Wide
+    ) -> None:
         """Take a checked batch's findings, stored columns and row numbers (in file order)."""
         self.found.issues.extend(own.issues)
         self.found.unheld.extend(own.unheld)
+        for name, (positions, digits) in wide.items():
+            kept = self.wide.setdefault(name, ([], []))
+            kept[0].extend(len(self.where) + p for p in positions)
+            kept[1].extend(digits)
         for name in self.store:
             values = typed[name]
             if name in self.narrow:
@@ -301,7 +355,7 @@ class _Scan:
         # Two batches are checked at a time (pyarrow's kernels release the GIL) and kept in file
         # order, findings included. Small chunks ask for bounded memory: one at a time then.
         with ThreadPoolExecutor(max_workers=2 if parallel else 1) as pool:
-            pending: deque[Future[tuple[Batch, Findings, dict[str, pa.Array]]]] = deque()
+            pending: deque[Future[tuple[Batch, Findings, dict[str, pa.Array], _Wide]]] = deque()
             try:
                 for batch in read_ahead(batches, depth=4 if parallel else 1):
                     pending.append(pool.submit(self.checked, batch))
@@ -318,8 +372,20 @@ class _Scan:
         import pyarrow as pa
 
         chunks = self.parts.pop(name)
-        arr = pa.concat_arrays(chunks) if chunks else pa.array([], arrow_type(self.by_name[name]))
-        return arr if self.order is None else arr.take(from_numpy(self.order))
+        if not chunks:
+            arr = pa.array([], arrow_type(self.by_name[name]))
+        else:  # one chunk (a small file) as it is: a copy per column is most of a wide table's time
+            arr = chunks[0] if len(chunks) == 1 else pa.concat_arrays(chunks)
+        order = None if self.order is None else from_numpy(self.order)
+        if name in self.wide:
+            exact = exact_keys(arr, *self.wide.pop(name))
+            self.exact[name] = exact if order is None else exact.take(order)
+        return arr if order is None else arr.take(order)
+
+    def key(self, name: str) -> pa.Array:
+        """A joined column as key values: exact text if it holds integers beyond 64 bits, and
+        one spelling per value for values kept as text (`judged.key_values`)."""
+        return key_values(self.by_name[name], self.exact.get(name, self.columns[name]))
 
     def foreign_keys(self, out: Findings) -> None:
         """Check each foreign key against this table's columns or the referenced resource's."""
@@ -330,18 +396,18 @@ class _Scan:
             ref_cols: list[pa.Array] | None
             if not ref_name or ref_name == self.resource.name:
                 ref_cols = (
-                    [columns[n] for n in ref_fields]
+                    [self.key(n) for n in ref_fields]
                     if all(n in columns for n in ref_fields)
                     else None
                 )
             else:
                 table = (self.references or {}).get(ref_name)
                 ref_cols = (
-                    [table.column(n).combine_chunks() for n in ref_fields]
+                    [key_column(table, n) for n in ref_fields]
                     if table is not None and all(n in table.column_names for n in ref_fields)
                     else None
                 )
-            check_foreign_key(out, fk, [columns[n] for n in fk["fields"]], ref_cols, self.where)
+            check_foreign_key(out, fk, [self.key(n) for n in fk["fields"]], ref_cols, self.where)
 
     def check_keys(self) -> None:
         """Join the stored columns in row order; check uniqueness, the primary and foreign keys."""
@@ -359,13 +425,10 @@ class _Scan:
                 fk_done = pool.submit(self.foreign_keys, fk_found)
             else:
                 self.columns = {name: self.column(name) for name in stored}
-            columns = self.columns
-            by_name = self.by_name
             for name in self.unique:
-                check_unique(found, key_values(by_name[name], columns[name]), where, name)
+                check_unique(found, self.key(name), where, name)
             if pk and len(pk) == len(self.resource.primary_key):
-                keys = [key_values(by_name[n], columns[n]) for n in pk]
-                check_primary_key(found, keys, pk, where)
+                check_primary_key(found, [self.key(n) for n in pk], pk, where)
             if parallel:
                 fk_done.result()
             else:
@@ -377,7 +440,14 @@ class _Scan:
         import pyarrow as pa
 
         kept = [n for n in self.names if n in self.wanted]
-        return pa.table([self.columns[n] for n in kept], names=kept)
+        arrays = [self.columns[n] for n in kept]
+        fields = [
+            wide_field(pa.field(n, a.type), a, self.exact[n])
+            if n in self.exact
+            else pa.field(n, a.type)
+            for n, a in zip(kept, arrays, strict=True)
+        ]
+        return pa.Table.from_arrays(arrays, schema=pa.schema(fields))
 
 
 def read_typed(resource: Resource) -> pa.Table:

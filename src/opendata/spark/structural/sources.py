@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 from typing import TYPE_CHECKING
 
 from opendata.package import Field, Resource
@@ -9,6 +10,7 @@ from opendata.spark.read import csv_records, header, parse, spark_type
 from opendata.spark.structural.table import col
 from opendata.structural.findings import Findings
 from opendata.structural.schema import expected_fields
+from opendata.structural.table import no_header
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession
@@ -45,7 +47,8 @@ def read_csv(
         return None
     labels = header(lines, dialect) if lines.count else []
     if not labels:
-        found.add("blank-header", "the file has no header row", row=1, line=1)
+        path = resource.fullpath
+        no_header(found, lambda: path.open("rb") if path else io.BytesIO())
         return None
     expected = expected_fields(found, labels, resource.fields)
     records, rows = lines.frame, lines.count
