@@ -191,8 +191,10 @@ def validate(
                 descriptor, master=spark_master, only=only, sources=sources
             )
         else:
+            from opendata.startup import defer_pandas
             from opendata.validate import validate_package
 
+            defer_pandas()
             with terminal_progress() as progress:
                 report = validate_package(
                     descriptor,

@@ -11,26 +11,24 @@ from opendata.io.rowmap import RowMap
 from opendata.package import Package, Resource
 from opendata.progress import Progress, start
 from opendata.report import Issue, Report, ResourceStats
-from opendata.semantic.declarations import Check, coded_only, collect_checks
-from opendata.semantic.specification import check_declarations
 from opendata.structural.table import DEFAULT_BLOCK_SIZE, TableResult, validate_table
 from opendata.structural.verdicts import Pending, Verdicts
 
 if TYPE_CHECKING:
     import pyarrow as pa
 
+    from opendata.semantic.declarations import Check
     from opendata.spark.structural.table import SparkTable
 
 
 def _prepare(pending: Pending, semantic: bool) -> Verdicts:
-    """Import pandas (and pandera, when checks will run), then work out the descriptor's verdicts.
+    """Import pandas and pandera when checks will run, then work out the descriptor's verdicts.
 
-    pandas comes first: pyarrow imports it at the first compute call (to recognise pandas
-    objects among the arguments), so until it is imported the reader's checks wait for it.
+    Without declared checks nothing here needs pandas (the tables stay in Arrow); the command
+    line also keeps pyarrow from importing it (`opendata.startup.defer_pandas`).
     """
-    import pandas  # noqa: F401
-
     if semantic:
+        import pandas  # noqa: F401
         import pandera.pandas  # noqa: F401  (imported now, used by the semantic layer later)
     return pending.result()
 
@@ -150,8 +148,7 @@ def _validate(
     progress: Progress | None = None,
 ) -> Report:
     report = Report(descriptor=str(package.descriptor_path))
-    check_declarations(package)
-    checks, problems = collect_checks(package)
+    checks, problems = _declared_checks(package)
     background = _Background(_prepare, pending, bool(checks))
     for where, message, rule in problems:
         report.issues.append(
@@ -185,6 +182,19 @@ def _validate(
     else:
         report.notes.append("grounding skipped: no --sources folder given")
     return report
+
+
+def _declared_checks(
+    package: Package,
+) -> tuple[list[Check], list[tuple[str | None, str, str | None]]]:
+    """The declared checks and definition problems; the semantic layer loads only when there are any."""
+    if not package.checks and not any(r.checks for r in package.resources):
+        return [], []
+    from opendata.semantic.declarations import collect_checks
+    from opendata.semantic.specification import check_declarations
+
+    check_declarations(package)
+    return collect_checks(package)
 
 
 def selection(
@@ -294,12 +304,13 @@ def _run_semantic(
     report: Report,
 ) -> None:
     """Run the checks whose tables are structurally sound; note the ones skipped and why."""
-    from opendata.semantic.grouping import factorized
-    from opendata.semantic.runner import run_checks, to_frame
-
     runnable = runnable_checks(checks, results, report)
     if not runnable:
         return
+    from opendata.semantic.declarations import coded_only
+    from opendata.semantic.grouping import factorized
+    from opendata.semantic.runner import run_checks, to_frame
+
     names = {n for c in runnable for n in c.needs()}
     keys = {key for c in runnable for key in c.group_keys()}
     codes = {n: factorized(tables[n], frozenset(c for r, c in keys if r == n)) for n in names}

@@ -34,7 +34,7 @@ def mark_missing(column: pa.Array, missing_values: list[str]) -> tuple[pa.Array,
 
     if missing_values == [""]:
         # The common case: a length test is much cheaper than a hash lookup per cell.
-        missing = pc.fill_null(pc.equal(pc.binary_length(column), 0), True)
+        missing = pc.fill_null(pc.equal(pc.binary_length(column), pa.scalar(0, pa.int64())), True)
     elif missing_values:
         missing = pc.fill_null(
             pc.is_in(column, value_set=pa.array(missing_values, pa.string())), True

@@ -79,9 +79,80 @@ def render_text(
 
     At most `limit` findings are printed per resource, code and rule (the rest are counted), so
     a table with a million bad cells still gives a readable screen; `--format json` has them all.
+    On a terminal rich styles it; elsewhere (a pipe, a file, a CI log) rich would print the same
+    characters with no styles, so it is written directly, without importing rich.
     """
+    from opendata.render.progress import may_be_terminal
+
+    lines = _text_lines(report, limit)
+    stream = file if file is not None else sys.stdout
+    if color is not True and not may_be_terminal(stream) and not _has_tab(lines):
+        stream.write("".join(_plain(line) + "\n" for line in lines))
+    else:
+        _rich_text(lines, file, color)
+
+
+# A line of the text report: pieces of text, each with a rich style ("" for none).
+_Line = list[tuple[str, str]]
+
+# The control characters rich removes from text it prints (rich.control.strip_control_codes).
+_STRIPPED = dict.fromkeys((7, 8, 11, 12, 13))
+
+
+def _text_lines(report: Report, limit: int | None) -> list[_Line]:
+    lines: list[_Line] = []
+    groups: dict[str, list[Issue]] = {}
+    for issue in report.sorted_issues():
+        groups.setdefault(issue.resource or "(package)", []).append(issue)
+    for name, issues in groups.items():
+        lines.append([(name, "bold")])
+        shown: dict[tuple[str, str | None], int] = {}
+        for issue in issues:
+            key = (issue.code, issue.rule)
+            shown[key] = shown.get(key, 0) + 1
+            if limit is not None and shown[key] > limit:
+                continue
+            rule = f" ({issue.rule})" if issue.rule and issue.layer == "semantic" else ""
+            lines.append(
+                [
+                    ("  ", ""),
+                    (issue.severity, "red" if issue.severity == "error" else "yellow"),
+                    (f" {_location(issue)} ", ""),
+                    (issue.code, "cyan"),
+                    (f"{rule}: {issue.message}", ""),
+                ]
+            )
+        for (code, rule_id), count in shown.items():
+            if limit is not None and count > limit:
+                what = f"{describe(code).title} ({rule_id or code})"
+                lines.append(
+                    [
+                        ("  ", ""),
+                        (
+                            f"… and {count - limit} more {what} (use --format json to see every finding)",
+                            "dim",
+                        ),
+                    ]
+                )
+    lines.extend([[(f"note: {note}", "dim")] for note in report.notes])
+    lines.append([(_summary(report), "green" if report.valid else "red")])
+    return lines
+
+
+def _has_tab(lines: list[_Line]) -> bool:
+    """Whether any text holds a tab, which rich expands by the cell width of what precedes it."""
+    return any("\t" in text for line in lines for text, _ in line)
+
+
+def _plain(line: _Line) -> str:
+    """A line as rich prints it where there is no terminal: the text, without its styles."""
+    return "".join(text for text, _ in line).translate(_STRIPPED)
+
+
+def _rich_text(lines: list[_Line], file: IO[str] | None, color: bool | None) -> None:
+    """The lines printed by rich: styled on a terminal (or when `color`), as text elsewhere."""
     from rich.console import Console
-    from rich.markup import escape
+    from rich.text import Text
 
     class _Console(Console):
         def on_broken_pipe(self) -> None:
@@ -93,34 +164,8 @@ def render_text(
     console = _Console(
         file=file, highlight=False, no_color=color is False, soft_wrap=True, force_terminal=color
     )
-    groups: dict[str, list[Issue]] = {}
-    for issue in report.sorted_issues():
-        groups.setdefault(issue.resource or "(package)", []).append(issue)
-    for name, issues in groups.items():
-        console.print(f"[bold]{escape(name)}[/bold]")
-        shown: dict[tuple[str, str | None], int] = {}
-        for issue in issues:
-            key = (issue.code, issue.rule)
-            shown[key] = shown.get(key, 0) + 1
-            if limit is not None and shown[key] > limit:
-                continue
-            style = "red" if issue.severity == "error" else "yellow"
-            rule = f" ({issue.rule})" if issue.rule and issue.layer == "semantic" else ""
-            console.print(
-                f"  [{style}]{issue.severity}[/{style}] {escape(_location(issue))} "
-                f"[cyan]{escape(issue.code)}[/cyan]{escape(rule)}: {escape(issue.message)}"
-            )
-        for (code, rule_id), count in shown.items():
-            if limit is not None and count > limit:
-                what = f"{describe(code).title} ({rule_id or code})"
-                console.print(
-                    f"  [dim]… and {count - limit} more {escape(what)} "
-                    "(use --format json to see every finding)[/dim]"
-                )
-    for note in report.notes:
-        console.print(f"[dim]note: {escape(note)}[/dim]")
-    style = "green" if report.valid else "red"
-    console.print(f"[{style}]{escape(_summary(report))}[/{style}]")
+    for line in lines:
+        console.print(Text.assemble(*line))
 
 
 # The HTML report lists this many findings per table and rule; --format json has them all.

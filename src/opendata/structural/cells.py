@@ -46,18 +46,18 @@ def parse_column(field: Field, column: pa.Array, missing_values: list[str]) -> P
     if not pa.types.is_string(column.type):
         # Converted while reading (integers, numbers, booleans): nulls are the missing cells.
         missing = pc.is_null(column)
-        return Parsed(column, missing, pc.and_(pc.is_valid(column), pa.scalar(False)))
+        return Parsed(column, missing, pc.and_(pc.is_valid(column), pa.scalar(False, pa.bool_())))
     text, missing = mark_missing(column, missing_values)
 
     if field.type in ("string", "any") and field.format in ("default", "any", "wkt"):
-        return Parsed(text, missing, pc.and_(pc.invert(missing), pa.scalar(False)))
+        return Parsed(text, missing, pc.and_(pc.invert(missing), pa.scalar(False, pa.bool_())))
     if pa.types.is_string(target):
         return _parse_kept_as_text(field, text, missing)
 
     hex_free = int_cast_safe(field, text)
     fast = fast_cast(field, text, target, hex_free)
     if fast is not None:
-        return Parsed(fast, missing, pc.and_(pc.invert(missing), pa.scalar(False)))
+        return Parsed(fast, missing, pc.and_(pc.invert(missing), pa.scalar(False, pa.bool_())))
     return _parse_with_residue(field, text, missing, target, hex_free)
 
 
@@ -79,7 +79,7 @@ def _parse_encoded(field: Field, column: pa.Array, missing_values: list[str]) ->
     invalid = (
         pc.fill_null(pc.take(words.invalid, indices), False)
         if pc.any(words.invalid).as_py()
-        else pc.and_(none, pa.scalar(False))
+        else pc.and_(none, pa.scalar(False, pa.bool_()))
     )
     if pa.types.is_string(words.values.type):
         kept = (
@@ -134,7 +134,7 @@ def _parse_with_residue(
     parsed_values, bad = _decide(residue_text.to_pylist(), parse)
     values = pc.replace_with_mask(fast_values, residue, _to_arrow(parsed_values, target))
     invalid = pc.replace_with_mask(
-        pc.and_(residue, pa.scalar(False)), residue, pa.array(bad, pa.bool_())
+        pc.and_(residue, pa.scalar(False, pa.bool_())), residue, pa.array(bad, pa.bool_())
     )
     return Parsed(values, missing, invalid)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, NamedTuple
 
+from opendata.io.arrays import from_numpy, to_numpy
 from opendata.structural.cells import Parsed, parse_column
 from opendata.structural.findings import Findings, values_at
 from opendata.structural.judged import compared_in_python, python_masks
@@ -26,7 +27,7 @@ def _indices(mask: pa.Array) -> np.ndarray:
 
     if not pc.any(mask).as_py():
         return np.array([], dtype=np.int64)
-    return np.flatnonzero(pc.fill_null(mask, False).to_numpy(zero_copy_only=False))
+    return np.flatnonzero(to_numpy(pc.fill_null(mask, False)))
 
 
 def _constraint_masks(
@@ -59,14 +60,11 @@ def _constraint_masks(
         "geojson",
     ):
         strings = values if pa.types.is_string(values.type) else text
-        if "minLength" in c:
-            out.append(
-                ("minLength", c["minLength"], pc.less(pc.utf8_length(strings), c["minLength"]))
-            )
-        if "maxLength" in c:
-            out.append(
-                ("maxLength", c["maxLength"], pc.greater(pc.utf8_length(strings), c["maxLength"]))
-            )
+        if "minLength" in c or "maxLength" in c:
+            lengths = pc.utf8_length(strings)
+            for name, beyond in (("minLength", pc.less), ("maxLength", pc.greater)):
+                if name in c:
+                    out.append((name, c[name], beyond(lengths, _int(c[name]))))
     if "pattern" in c and pa.types.is_string(values.type):
         result = pattern_violations(values, str(c["pattern"]))
         if result.timed_out and undecided is not None:
@@ -114,12 +112,19 @@ def _bound_masks(f: Field, values: pa.Array) -> list[tuple[str, Any, pa.Array]]:
     return out
 
 
+def _int(bound: Any) -> Any:
+    """A length bound as a typed Arrow scalar (inferring a plain number's type imports pandas)."""
+    import pyarrow as pa
+
+    return pa.scalar(bound, pa.int64()) if isinstance(bound, int) else bound
+
+
 def _none(values: pa.Array) -> pa.Array:
     """A mask of false, one per value."""
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    return pc.and_(pc.is_valid(values), pa.scalar(False))
+    return pc.and_(pc.is_valid(values), pa.scalar(False, pa.bool_()))
 
 
 def _wide_integers(f: Field, parsed: Parsed, text: pa.Array) -> tuple[list[int], list[int]]:
@@ -201,10 +206,9 @@ def check_batch(
     found: Findings, batch: Batch, expected: list[Field], missing_values: list[str]
 ) -> tuple[dict[str, pa.Array], np.ndarray]:
     """Type and constraint checks of one batch; returns typed columns and the blank-row mask."""
-    import pyarrow as pa
 
     columns, blank = _parse_batch(batch, expected, missing_values)
-    not_blank = pa.array(~blank)
+    not_blank = from_numpy(~blank)
     for column in columns:
         _check_cells(found, batch, column, not_blank)
         _check_constraints(found, batch, column, not_blank)
@@ -226,7 +230,7 @@ def _parse_batch(
         parsed = parse_column(f, col, missing_values)
         absent = pc.invert(batch.present[i]) if batch.present is not None else None
         empty = parsed.missing if absent is None else pc.or_(parsed.missing, absent)
-        blank &= pc.fill_null(empty, True).to_numpy(zero_copy_only=False)
+        blank &= to_numpy(pc.fill_null(empty, True))
         columns.append(_Column(f, col, parsed, absent, empty))
     return columns, blank
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from opendata.io.arrays import from_numpy
 from opendata.report import Issue, jsonable
 
 if TYPE_CHECKING:
@@ -39,11 +40,11 @@ class Findings:
 
 def values_at(arr: pa.Array, positions: np.ndarray) -> list[Any]:
     """The Python values at these positions, taken in one vectorised step."""
-    import pyarrow as pa
+    import numpy as np
 
     if not len(positions):
         return []
-    return [jsonable(v) for v in arr.take(pa.array(positions)).to_pylist()]
+    return [jsonable(v) for v in arr.take(from_numpy(np.asarray(positions))).to_pylist()]
 
 
 def tuples_at(arrays: list[pa.Array], positions: np.ndarray) -> list[list[Any]]:

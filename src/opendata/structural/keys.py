@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from opendata.io.arrays import from_numpy, to_numpy
 from opendata.structural.findings import Findings, tuples_at, values_at
 from opendata.structural.parsers import scalar_parser
 
@@ -139,7 +140,7 @@ def _column_codes(arr: pa.Array) -> tuple[np.ndarray, int]:
         indices = arr.indices
         if indices.null_count:
             indices = pc.fill_null(indices, size - 1)
-        return indices.to_numpy(zero_copy_only=False), size
+        return to_numpy(indices), size
     if pa.types.is_integer(arr.type) and len(arr):
         bounds = pc.min_max(arr).as_py()
         low, high = bounds["min"], bounds["max"]
@@ -155,26 +156,26 @@ def _column_codes(arr: pa.Array) -> tuple[np.ndarray, int]:
             codes = np.empty(len(arr), dtype=np.int32)
             np.subtract(values, low, out=codes, casting="unsafe")
             if arr.null_count:
-                codes[pc.is_null(arr).to_numpy(zero_copy_only=False)] = size - 1
+                codes[to_numpy(pc.is_null(arr))] = size - 1
             return codes, size
     if pa.types.is_floating(arr.type):
         # Arrow hashes -0.0 and 0.0 apart; frictionless compares numbers by value.
-        arr = pc.add(arr, 0.0)
+        arr = pc.add(arr, pa.scalar(0.0, pa.float64()))
     digits = digit_values(arr)
     if digits is not None:
         ints, shaped = digits
         if shaped.all():
-            return _column_codes(pa.array(ints))
+            return _column_codes(from_numpy(ints))
         if shaped.any():
             # Codes for the digit strings, then codes above them for the few other values.
-            codes, size = _column_codes(pa.array(ints[shaped]))
-            other = pc.dictionary_encode(arr.filter(pa.array(~shaped)), null_encoding="encode")
+            codes, size = _column_codes(from_numpy(ints[shaped]))
+            other = pc.dictionary_encode(arr.filter(from_numpy(~shaped)), null_encoding="encode")
             out = np.empty(len(arr), dtype=np.int64)
             out[shaped] = codes
-            out[~shaped] = other.indices.to_numpy(zero_copy_only=False).astype(np.int64) + size
+            out[~shaped] = to_numpy(other.indices).astype(np.int64) + size
             return out, size + len(other.dictionary) + 1
     enc = pc.dictionary_encode(arr, null_encoding="encode")
-    return enc.indices.to_numpy(zero_copy_only=False), len(enc.dictionary) + 1
+    return to_numpy(enc.indices), len(enc.dictionary) + 1
 
 
 def digit_values(arr: pa.Array, width: int | None = None) -> tuple[np.ndarray, np.ndarray] | None:
@@ -195,7 +196,7 @@ def digit_values(arr: pa.Array, width: int | None = None) -> tuple[np.ndarray, n
     offsets = np.frombuffer(offsets_buf, dtype=np.int32, count=n + 1, offset=arr.offset * 4)
     lengths = np.diff(offsets)
     if width is None:
-        first = 0 if validity is None else int(np.argmax(arr.is_valid().to_numpy(False)))
+        first = 0 if validity is None else int(np.argmax(to_numpy(arr.is_valid())))
         width = int(lengths[first])
     if not 1 <= width <= 18 or data_buf is None:
         return None
@@ -209,7 +210,7 @@ def digit_values(arr: pa.Array, width: int | None = None) -> tuple[np.ndarray, n
     else:
         shaped = lengths == width
         if validity is not None:
-            shaped &= arr.is_valid().to_numpy(zero_copy_only=False)
+            shaped &= to_numpy(arr.is_valid())
         starts = np.minimum(offsets[:-1], max(len(data) - width, 0))
         columns = [data[starts + k] for k in range(width)]
     ints = np.zeros(n, dtype=np.int64)
@@ -273,7 +274,7 @@ def check_unique(found: Findings, values: pa.Array, where: RowMap, name: str) ->
     """A unique-error for each repeat of a value in a unique field (nulls never repeat)."""
     import pyarrow.compute as pc
 
-    eligible = pc.is_valid(values).to_numpy(zero_copy_only=False)
+    eligible = to_numpy(pc.is_valid(values))
     dups, firsts = duplicates(row_codes([values]), eligible)
     dup_values = values_at(values, dups)
     for pos, first, value in zip(dups.tolist(), firsts.tolist(), dup_values, strict=True):
@@ -301,7 +302,7 @@ def check_primary_key(
 
     all_null = np.ones(len(where), dtype=bool)
     for arr in keys:
-        all_null &= pc.is_null(arr).to_numpy(zero_copy_only=False)
+        all_null &= to_numpy(pc.is_null(arr))
     for pos in np.flatnonzero(all_null).tolist():
         found.add(
             "primary-key",
@@ -373,18 +374,18 @@ def _unmatched(keys: list[pa.Array], reference: list[pa.Array]) -> np.ndarray:
     n, m = len(keys[0]), len(reference[0]) if reference else 0
     all_null = np.ones(n, dtype=bool)
     for arr in keys:
-        all_null &= pc.is_null(arr).to_numpy(zero_copy_only=False)
+        all_null &= to_numpy(pc.is_null(arr))
     ref_all_null = np.ones(m, dtype=bool)
     for arr in reference:
-        ref_all_null &= pc.is_null(arr).to_numpy(zero_copy_only=False)
+        ref_all_null &= to_numpy(pc.is_null(arr))
     pairs = [_comparable(mine, theirs) for mine, theirs in zip(keys, reference, strict=True)]
     if len(pairs) == 1 and pa.types.is_dictionary(pairs[0][0].type):
         # One lookup per distinct value, spread to the rows by their indices.
         mine, theirs = pairs[0]
-        theirs = theirs.filter(pa.array(~ref_all_null))
-        known = pa.array(known_values(mine.dictionary, theirs))
+        theirs = theirs.filter(from_numpy(~ref_all_null))
+        known = from_numpy(known_values(mine.dictionary, theirs))
         found = pc.fill_null(pc.take(known, mine.indices), False)
-        return ~found.to_numpy(zero_copy_only=False) & ~all_null
+        return ~to_numpy(found) & ~all_null
     joined = [pa.concat_arrays([_decoded(mine), _decoded(theirs)]) for mine, theirs in pairs]
     codes = row_codes(joined)
     ref_codes = codes[n:][~ref_all_null]
@@ -399,13 +400,12 @@ def known_values(values: pa.Array, reference: pa.Array) -> np.ndarray:
     values of another shape, the only ones they can equal.
     """
     import numpy as np
-    import pyarrow as pa
     import pyarrow.compute as pc
 
     theirs = digit_values(reference)
     mine = digit_values(values, int(pc.binary_length(reference[0]).as_py())) if theirs else None
     if theirs is None or mine is None:
-        return pc.is_in(values, value_set=reference).to_numpy(zero_copy_only=False)
+        return to_numpy(pc.is_in(values, value_set=reference))
     (their_ints, their_shaped), (my_ints, my_shaped) = theirs, mine
     known = np.zeros(len(values), dtype=bool)
     their_ints = their_ints[their_shaped]
@@ -418,10 +418,8 @@ def known_values(values: pa.Array, reference: pa.Array) -> np.ndarray:
         known[my_shaped] = np.isin(my_ints[my_shaped], their_ints)
     other = ~my_shaped
     if other.any():
-        rest = reference.filter(pa.array(~their_shaped))
-        known[other] = pc.is_in(values.filter(pa.array(other)), value_set=rest).to_numpy(
-            zero_copy_only=False
-        )
+        rest = reference.filter(from_numpy(~their_shaped))
+        known[other] = to_numpy(pc.is_in(values.filter(from_numpy(other)), value_set=rest))
     return known
 
 

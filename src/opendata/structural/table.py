@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from opendata.errors import CouldNotRun, Refused
 from opendata.io.ahead import read_ahead
+from opendata.io.arrays import from_numpy
 from opendata.io.batches import Batch
 from opendata.io.encoding import BadEncoding, find_bad_bytes, quiet_undecodable_rows
 from opendata.io.plan import arrow_type, encoded_columns, typed_columns
@@ -375,7 +376,7 @@ class _Scan:
             arr = pa.array([], arrow_type(self.by_name[name]))
         else:  # one chunk (a small file) as it is: a copy per column is most of a wide table's time
             arr = chunks[0] if len(chunks) == 1 else pa.concat_arrays(chunks)
-        order = None if self.order is None else pa.array(self.order)
+        order = None if self.order is None else from_numpy(self.order)
         if name in self.wide:
             exact = exact_keys(arr, *self.wide.pop(name))
             self.exact[name] = exact if order is None else exact.take(order)
