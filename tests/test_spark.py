@@ -178,6 +178,7 @@ def structural_package(root: Path) -> Path:
             "latin": ("id\n1\n", {"fields": [{"name": "id", "type": "integer"}]}),
             "labels": LABELS,
             "empty": ("", {"fields": [{"name": "id", "type": "integer"}]}),
+            "blank": ("\n\n\n", {"fields": [{"name": "id", "type": "integer"}]}),
             "sheet": ("", {"fields": [{"name": "id", "type": "integer"}]}),
         },
         # exclusiveMinimum/Maximum are Data Package v2: the package must say so (frictionless 5.21)
@@ -402,6 +403,7 @@ def test_every_structural_error_same_findings(tmp_path: Path, spark: Any) -> Non
         "blank-label",
         "duplicate-label",
         "blank-header",
+        "source-error",
         "format-error",
         "extra-label",
         "missing-label",
