@@ -15,6 +15,7 @@ LAYERS = [
         "report",
         "package",
         "metadata",
+        "schema_gate",
         "remote",
         "safe_yaml",
         "startup",

@@ -75,17 +75,16 @@ class Place:
 
 
 _PROFILES: dict[tuple[str, str], Any] = {}
+_VALIDATORS: dict[tuple[str, str], Any] = {}
 
 
-def _validator(shape: str, patch: str) -> Any:
-    """A JSON Schema validator for `opendata/shapes/<shape>.json`, built once.
+def _profile(shape: str, patch: str) -> Any:
+    """The JSON Schema `opendata/shapes/<shape>.json`, loaded once.
 
     With PATCH, the properties at `$defs/<patch>` are merged into the top-level ones (a field
     type's own properties into those of every field).
     """
     if (shape, patch) not in _PROFILES:
-        import jsonschema
-
         path = Path(__file__).resolve().parent.parent / "shapes" / f"{shape}.json"
         schema = json.loads(path.read_text(encoding="utf-8"))
         if patch:
@@ -93,14 +92,27 @@ def _validator(shape: str, patch: str) -> Any:
             for key in patch.split("/"):
                 node = node.get(key, {})
             schema["properties"] = {**schema["properties"], **node.get("properties", {})}
-        _PROFILES[shape, patch] = jsonschema.Draft202012Validator(schema)
+        _PROFILES[shape, patch] = schema
     return _PROFILES[shape, patch]
+
+
+def _validator(shape: str, patch: str) -> Any:
+    """A jsonschema validator of the profile, built once (only for values that do not conform)."""
+    if (shape, patch) not in _VALIDATORS:
+        import jsonschema
+
+        _VALIDATORS[shape, patch] = jsonschema.Draft202012Validator(_profile(shape, patch))
+    return _VALIDATORS[shape, patch]
 
 
 def profile_issues(
     value: Any, shape: str, code: str, place: Place, *, patch: str = ""
 ) -> list[Issue]:
     """Every way VALUE departs from the profile `shapes/<shape>.json`, one finding each."""
+    from opendata.schema_gate import conforms
+
+    if conforms(value, _profile(shape, patch)):
+        return []
     issues = []
     errors = _validator(shape, patch).iter_errors(value)
     for error in sorted(errors, key=lambda e: [str(p) for p in e.absolute_path]):
