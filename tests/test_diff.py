@@ -346,3 +346,23 @@ def test_pairing_holds_in_a_long_table_of_repeated_values(tmp_path: Path) -> Non
     r = diff_packages(a, b).resources[0]
     assert [c.key for c in r.rows_changed] == [{"row": 152}]
     assert (r.rows_added, r.rows_removed) == ([], [])
+
+
+def test_an_unparseable_compressed_table_is_compared_as_its_text(tmp_path: Path) -> None:
+    # A table that no longer parses is compared as text; a gzipped one must be decompressed
+    # first (it was once read as gzip bytes, every row "changed" into binary noise).
+    import gzip
+
+    schema_ = {"fields": [{"name": "code", "type": "string"}, {"name": "n", "type": "integer"}]}
+    for name, text in (("old", b"code,n\nx,1\n"), ("new", b"code,n\nx,1\ny,\xff\n")):
+        root = tmp_path / name
+        root.mkdir()
+        (root / "t.csv.gz").write_bytes(gzip.compress(text, mtime=0))
+        resource = {"name": "t", "path": "t.csv.gz", "schema": schema_}
+        descriptor = {"name": "gz", "version": "1.0.0", "resources": [resource]}
+        (root / "datapackage.json").write_text(json.dumps(descriptor), encoding="utf-8")
+    result = diff_packages(tmp_path / "old", tmp_path / "new")
+    table = result.resources[0]
+    assert any("compared as text" in note for note in table.notes)
+    assert table.rows_added == [{"code": "y", "n": "\ufffd"}]
+    assert not table.rows_removed and not table.rows_changed

@@ -520,3 +520,27 @@ def test_build_refuses_a_name_unfit_for_a_folder(
     with pytest.raises(Refused, match=r"package name .* must be lower-case"):
         build(pkg, tmp_path / "dist")
     assert not (tmp_path / "dist").exists() or list((tmp_path / "dist").iterdir()) == []
+
+
+def test_a_multipart_resource_is_released_whole(tmp_path: Path, source_date: None) -> None:
+    # Every part is shipped, `hash` and `bytes` describe the joined parts, and the release is
+    # valid and loads every row (the build once copied the first part only).
+    from opendata.release.get import load_release
+    from opendata.validate import validate_package
+
+    root = tmp_path / "pkg"
+    (root / "data").mkdir(parents=True)
+    (root / "data" / "a.csv").write_text("code,n\nx,1\ny,2\n", encoding="utf-8")
+    (root / "data" / "b.csv").write_text("code,n\nz,3\n", encoding="utf-8")
+    schema = {"fields": [{"name": "code", "type": "string"}, {"name": "n", "type": "integer"}]}
+    resource = {"name": "t", "path": ["data/a.csv", "data/b.csv"], "schema": schema}
+    descriptor = {"name": "parts", "version": "1.0.0", "resources": [resource]}
+    (root / "datapackage.json").write_text(json.dumps(descriptor), encoding="utf-8")
+    (root / "CHANGELOG.md").write_text("# Changelog\n\n## [1.0.0] - 2026-01-01\n\n- First.\n")
+    out = build(root, tmp_path / "dist")
+    assert (out / "data" / "b.csv").read_text(encoding="utf-8") == "code,n\nz,3\n"
+    released = json.loads((out / "datapackage.json").read_text(encoding="utf-8"))["resources"][0]
+    assert released["bytes"] == len("code,n\nx,1\ny,2\nz,3\n")
+    report = validate_package(out)
+    assert report.valid, [i.message for i in report.issues]
+    assert load_release(out)["t"]["n"].tolist() == [1, 2, 3]

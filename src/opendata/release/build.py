@@ -154,17 +154,28 @@ def _stage_package(pkg: Package, stage: Path, version: str, created: str) -> dic
             raw["checks"] = copy.deepcopy(res.checks)
         if res.fullpath is None or res.path is None:
             continue
-        target = stage / PurePosixPath(res.path)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        try:
-            shutil.copyfile(res.fullpath, target)
-        except OSError as exc:
-            raise CouldNotRun(
-                f"cannot copy {res.path}: {exc.strerror}", path=str(res.fullpath)
-            ) from None
-        raw["hash"] = f"sha256:{sha256_hex(target)}"
-        raw["bytes"] = target.stat().st_size
+        for part, source in zip(
+            res.paths or [res.path], res.fullpaths or [res.fullpath], strict=True
+        ):
+            _copy(source, stage / PurePosixPath(part), part)
+        if len(res.fullpaths) > 1:  # a multipart resource: `hash` and `bytes` of the joined parts
+            from opendata.structural.kinds import joined_digest
+
+            digest, size = joined_digest(res, "sha256")
+            raw["hash"], raw["bytes"] = f"sha256:{digest}", size
+        else:
+            target = stage / PurePosixPath(res.path)
+            raw["hash"], raw["bytes"] = f"sha256:{sha256_hex(target)}", target.stat().st_size
     return descriptor
+
+
+def _copy(source: Path, target: Path, shown: str) -> None:
+    """Copy a data file into the staged release; a one-line CouldNotRun when it cannot be."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        shutil.copyfile(source, target)
+    except OSError as exc:
+        raise CouldNotRun(f"cannot copy {shown}: {exc.strerror}", path=str(source)) from None
 
 
 def _check_buildable(pkg: Package, out: Path, notes: list[str]) -> str:

@@ -8,10 +8,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-from opendata.errors import CouldNotRun, OpendataError
 from opendata.report import jsonable
 from opendata.versions.semver import BUMP_ORDER, Bump, max_bump
 from opendata.versions.sources import open_source
+from opendata.versions.tables import read_rows
 
 if TYPE_CHECKING:
     from opendata.package import Package, Resource
@@ -181,41 +181,6 @@ class PackageDiff:
         }
 
 
-# --- reading tables --------------------------------------------------------------------------
-
-
-def _read_rows(resource: Resource, notes: list[str]) -> tuple[list[str], list[tuple[Any, ...]]]:
-    """Column names and rows of a resource, typed; as text when it does not parse (with a note)."""
-    from opendata.structural.table import read_typed
-
-    try:
-        table = read_typed(resource)
-    except OpendataError as exc:
-        notes.append(f"{resource.name}: compared as text because it does not parse ({exc})")
-        return _read_text_rows(resource)
-    columns = [table.column(i).to_pylist() for i in range(table.num_columns)]
-    return list(table.column_names), list(zip(*columns, strict=True))
-
-
-def _read_text_rows(resource: Resource) -> tuple[list[str], list[tuple[Any, ...]]]:
-    """A tolerant read of a broken CSV: bad bytes replaced, rows fitted to the header."""
-    import csv
-
-    if resource.fullpath is None or not resource.fullpath.is_file():
-        raise CouldNotRun(f"resource {resource.name!r} has no readable file", path=resource.path)
-    dialect = resource.dialect
-    with resource.fullpath.open(encoding=resource.encoding, errors="replace", newline="") as fh:
-        reader = csv.reader(
-            fh,
-            delimiter=str(dialect.get("delimiter", ",")),
-            quotechar=str(dialect.get("quoteChar", '"')),
-        )
-        header = next(reader, [])
-        width = len(header)
-        rows = [tuple((r + [""] * width)[:width]) for r in reader if r]
-    return header, rows
-
-
 # --- comparing -------------------------------------------------------------------------------
 
 
@@ -381,7 +346,8 @@ def _diff_keyless(
         cells = {
             c: (b, a) for c, b, a in zip(common, before, after, strict=True) if not _same(b, a)
         }
-        diff.rows_changed.append(RowChange({"row": position + 2}, cells))
+        if cells:  # else the same values, read once typed and once as text (a retype)
+            diff.rows_changed.append(RowChange({"row": position + 2}, cells))
     paired_old, paired_new = {i for i, _ in pairs}, {j for _, j in pairs}
     diff.rows_removed += [
         dict(zip(common, r, strict=True)) for i, (_, r) in enumerate(removed) if i not in paired_old
@@ -393,8 +359,8 @@ def _diff_keyless(
 
 def _diff_rows(old: Resource, new: Resource, diff: ResourceDiff) -> None:
     """Fill in rows added, removed and changed (by primary key, or as multisets paired by likeness without one)."""
-    old_cols, old_rows = _read_rows(old, diff.notes)
-    new_cols, new_rows = _read_rows(new, diff.notes)
+    old_cols, old_rows = read_rows(old, diff.notes)
+    new_cols, new_rows = read_rows(new, diff.notes)
     diff.rows_before, diff.rows_after = len(old_rows), len(new_rows)
     common = [c for c in new_cols if c in old_cols]
     oi = [old_cols.index(c) for c in common]
@@ -454,7 +420,7 @@ def diff_resources(old: Resource, new: Resource) -> ResourceDiff:
 
 def _row_count(resource: Resource, notes: list[str]) -> int:
     """How many rows a resource has."""
-    return len(_read_rows(resource, notes)[1])
+    return len(read_rows(resource, notes)[1])
 
 
 def compare_packages(old: Package, new: Package, *, old_label: str, new_label: str) -> PackageDiff:
