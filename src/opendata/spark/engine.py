@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from opendata.errors import CouldNotRun
-from opendata.package import Package, load_package
+from opendata.package import Package, Resource, load_package
 from opendata.report import Issue, Report, ResourceStats
 from opendata.validate import selection
 
@@ -15,6 +15,67 @@ if TYPE_CHECKING:
     from pyspark.sql import SparkSession
 
     from opendata.spark.structural.table import SparkTable
+
+
+# Dialect options the Spark reader applies; any other is read only by the local engine.
+SPARK_DIALECT = frozenset({"delimiter", "quoteChar", "doubleQuote", "escapeChar", "header"})
+
+
+def refuse_unreadable(package: Package) -> None:
+    """CouldNotRun, before a session starts, for a resource the Spark engine would misread.
+
+    The Spark engine reads one plain CSV or Parquet file per resource with an explicit schema;
+    compressed and multipart files, inline data, other files, inferred schemas, guessed dialects
+    and the rest of the CSV dialect are the local engine's (Spark would give wrong findings).
+    """
+    for resource in package.resources:
+        problem = _unreadable(resource)
+        if problem:
+            raise CouldNotRun(
+                f"resource {resource.name!r} {problem}, which the Spark engine does not read",
+                path=str(package.descriptor_path),
+                hint="validate this package with --engine local",
+            )
+
+
+def _unreadable(resource: Resource) -> str | None:
+    """What about the resource the Spark engine cannot read, or None."""
+    if len(resource.fullpaths) > 1:
+        return "has a multipart path"
+    if resource.compression:
+        return f"is compressed ({resource.compression})"
+    if resource.fullpath is None:
+        return "holds inline data"
+    if not resource.tabular:
+        return "is not a table"
+    if resource.schema is None:
+        return "has no Table Schema"
+    options = set(resource.dialect) - SPARK_DIALECT - {"$schema", "csvddfVersion"}
+    if options:
+        return f"uses dialect options {sorted(options)}"
+    return _guessed_dialect(resource)
+
+
+def _guessed_dialect(resource: Resource) -> str | None:
+    """How the local engine would guess a CSV's dialect where the descriptor is silent, when
+    that is not what the Spark reader assumes (a `,` delimiter, `"` quotes, no initial space)."""
+    from dataclasses import asdict
+
+    from opendata.io.dialect import resolve
+
+    if resource.format == "parquet" or resource.fullpath is None:
+        return None
+    try:
+        with resource.fullpath.open("rb") as fh:
+            sample = fh.read(16384).decode(resource.encoding, errors="replace")
+    except (OSError, LookupError):
+        return None  # the read itself reports it
+    given = asdict(resolve(resource.dialect, resource.format, ""))
+    guessed = asdict(resolve(resource.dialect, resource.format, sample))
+    differs = {k: v for k, v in guessed.items() if given[k] != v}
+    if not differs and given["delimiter"] == resource.dialect.get("delimiter", ","):
+        return None
+    return f"reads as {differs or {'delimiter': given['delimiter']}} where the dialect is silent"
 
 
 def validate_package_spark(
@@ -35,8 +96,9 @@ def validate_package_spark(
     from opendata.spark.session import require
     from opendata.spark.session import session as start
 
-    require()
     package = load_package(source)
+    refuse_unreadable(package)
+    require()
     clock = timings if timings is not None else {}
     began = time.perf_counter()
     own = spark is None
