@@ -509,3 +509,25 @@ def test_inline_findings_name_their_row_in_the_text_report(tmp_path: Path) -> No
     result = CliRunner().invoke(main, ["validate", str(path)])
     assert result.exit_code == 1, result.output
     assert "error row 3 [a] type-error" in result.output
+
+
+def test_a_header_narrower_than_the_data_stays_the_header(tmp_path: Path) -> None:
+    # frictionless guesses the header by row width and takes row 2 here (docs/compatibility.md);
+    # the spec's header is the first row, so its narrowness is reported as extra cells.
+    from frictionless import validate
+
+    schema = {"fields": [{"name": "date", "type": "string"}, {"name": "mean", "type": "number"}]}
+    rows = "".join(f"2020-0{i},{i},{i},{i},{i},{i}\n" for i in range(1, 4))
+    path = package(
+        tmp_path,
+        [{"name": "t", "path": "t.csv", "schema": schema}],
+        {"t.csv": b"date,mean\n" + rows.encode()},
+    )
+    ours = {(i.row, i.code) for i in validate_package(path).issues}
+    assert ours == {(row, "extra-cell") for row in (2, 3, 4)}
+    theirs = {
+        (e.type, getattr(e, "row_number", None))
+        for t in validate(str(path)).tasks
+        for e in t.errors
+    }
+    assert ("extra-label", None) in theirs  # frictionless read row 2 as the header
