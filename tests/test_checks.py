@@ -94,6 +94,7 @@ def test_check_fails_with_location(
     issues = [i for i in run(make_package, [spec], BROKEN) if i.rule == spec["id"]]
     assert issues, "the check did not fail"
     assert issues[0].code == code
+    assert spec["message"] in issues[0].message  # the curator's words come first
     assert issues[0].path == "data/batches.csv"
     if line is not None:
         assert issues[0].line == line

@@ -233,6 +233,7 @@ def test_non_tabular_file_with_a_declared_encoding_must_decode(tmp_path: Path) -
     )
     [issue] = [i for i in validate_package(d).issues if i.layer == "structural"]
     assert (issue.resource, issue.code, issue.line) == ("t", "encoding-error", 2)
+    assert issue.details == {"expected": "utf-8", "byte_offset": 3}
 
 
 def test_csv_without_schema_is_inferred_and_validated(tmp_path: Path) -> None:

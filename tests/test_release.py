@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from opendata.errors import Refused
+from opendata.errors import CouldNotRun, Refused
 from opendata.release.build import build
 from opendata.release.changelog import changelog_section
 from opendata.release.gate import release_check
@@ -449,7 +449,6 @@ def test_documented_builds_stay_byte_identical(tmp_path: Path, source_date: None
 def test_a_declared_readme_that_is_missing_is_could_not_run(
     tmp_path: Path, source_date: None
 ) -> None:
-    from opendata.errors import CouldNotRun
 
     root = _with_readme(write_package(tmp_path / "pkg"))
     (root / "docs" / "README.md").unlink()
@@ -500,7 +499,7 @@ def test_gate_fails_an_invalid_package_even_with_bump_and_changelog(repo: Path) 
     rows[1][2] = "-66"  # below the schema's minimum of 0
     write_package(repo, rows, version="1.0.1", changelog=["1.0.1", "1.0.0"])
     result = release_check(repo, "v1.0.0")
-    assert not result.passed
+    assert not result.passed and result.base == "v1.0.0"
     assert any("data/provinces.csv:3: constraint-error" in p for p in result.problems)
     cli = CliRunner().invoke(main, ["release", "check", "--base", "v1.0.0", "--repo", str(repo)])
     assert cli.exit_code == 1
@@ -544,3 +543,15 @@ def test_a_multipart_resource_is_released_whole(tmp_path: Path, source_date: Non
     report = validate_package(out)
     assert report.valid, [i.message for i in report.issues]
     assert load_release(out)["t"]["n"].tolist() == [1, 2, 3]
+
+
+def test_the_gate_names_a_missing_revision_and_a_folder_outside_git(
+    repo: Path, tmp_path: Path
+) -> None:
+    with pytest.raises(CouldNotRun) as caught:
+        release_check(repo, "no-such-tag")
+    assert "'no-such-tag' is not a revision of this repository" in caught.value.one_line
+    plain = write_package(tmp_path / "plain")
+    with pytest.raises(CouldNotRun) as caught:
+        release_check(plain, "v1.0.0")
+    assert "not inside a git repository" in caught.value.one_line

@@ -232,6 +232,8 @@ CASES: list[tuple[str, dict[str, Any], list[str], bool]] = [
         False,
     ),
     ("number-group", {"type": "number", "groupChar": " "}, ["1 234.5", "1234", "x"], False),
+    # bareNumber is true unless declared: a currency sign is a type error with decimalChar too
+    ("number-chars-bare", {"type": "number", "decimalChar": ","}, ["1,5", "€1,5", "1,5%"], False),
     (
         "number-bare",
         {"type": "number", "bareNumber": False},
@@ -562,6 +564,27 @@ def test_json_schema_is_a_v2_constraint_of_objects_and_arrays(tmp_path: Path) ->
     (tmp_path / "s").mkdir()
     report = validate_package(_write(tmp_path / "s", string, ["x"], v2=True))
     assert [(i.code, i.field) for i in report.issues] == [("field-error", "v")]
+
+
+def test_a_missing_cell_breaks_no_constraint_of_a_value_kept_as_text(tmp_path: Path) -> None:
+    field = {"type": "yearmonth", "constraints": {"minimum": "2020-01"}}
+    assert _cells(tmp_path, field, ["2020-02", "", "2019-12"]) == {(4, "v", "constraint-error")}
+
+
+def test_a_json_schema_finding_names_its_rule(tmp_path: Path) -> None:
+    obj = {"type": "object", "constraints": {"jsonSchema": {"required": ["a"]}}}
+    resource = load_package(_write(tmp_path, obj, ['{"b": 1}'], True)).resources[0]
+    [issue] = validate_table(resource, schema_issues=list).issues
+    assert (issue.code, issue.rule) == ("constraint-error", "constraint:jsonSchema")
+
+
+def test_an_example_in_the_default_format_is_accepted(tmp_path: Path) -> None:
+    field = {"type": "date", "example": "2020-01-31"}
+    assert validate_package(_write(tmp_path, field, ["2020-02-01"], False)).issues == []
+    field["example"] = "31/01/2020"
+    (tmp_path / "bad").mkdir()
+    issues = validate_package(_write(tmp_path / "bad", field, ["2020-02-01"], False)).issues
+    assert [(i.code, i.field) for i in issues] == [("field-error", "v")]
 
 
 def test_unique_lists_compare_as_values(tmp_path: Path) -> None:
