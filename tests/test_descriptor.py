@@ -247,3 +247,17 @@ def test_yaml_checks_and_a_yaml_package_in_diff(tmp_path: Path) -> None:
     write(tmp_path / "new", descriptor(), "datapackage.yml")
     [changed] = diff_packages(tmp_path / "old", tmp_path / "new").resources
     assert (changed.rows_before, changed.rows_after) == (3, 2)
+
+
+def test_the_command_finds_a_yaml_descriptor_in_the_working_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from click.testing import CliRunner
+
+    from opendata.cli import main
+
+    write(tmp_path, descriptor(), "datapackage.yaml")
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(main, ["validate"])
+    assert result.exit_code == 0, result.output
+    assert "datapackage.yaml: valid" in result.output

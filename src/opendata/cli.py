@@ -109,7 +109,7 @@ def allow_remote_option(func: F) -> F:
 
 @main.command()
 @click.argument(
-    "descriptor", default="datapackage.json", metavar="[PATH]", type=click.Path(dir_okay=True)
+    "descriptor", default=".", metavar="[PATH]", type=click.Path(dir_okay=True)
 )
 @click.option(
     "--format",
@@ -359,7 +359,7 @@ def checks() -> None:
 
 @checks.command("export")
 @click.argument("resource")
-@click.argument("descriptor", default="datapackage.json", type=click.Path())
+@click.argument("descriptor", default=".", type=click.Path())
 @click.option(
     "--format",
     "fmt",
