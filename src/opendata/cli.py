@@ -108,9 +108,7 @@ def allow_remote_option(func: F) -> F:
 
 
 @main.command()
-@click.argument(
-    "descriptor", default=".", metavar="[PATH]", type=click.Path(dir_okay=True)
-)
+@click.argument("descriptor", default=".", metavar="[PATH]", type=click.Path(dir_okay=True))
 @click.option(
     "--format",
     "fmt",

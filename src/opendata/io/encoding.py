@@ -56,10 +56,24 @@ def encodes_as_ascii(encoding: str, marks: list[str]) -> bool:
 def find_bad_bytes(
     source: Path | Callable[[], IO[bytes] | Any], encoding: str = "utf-8"
 ) -> tuple[int, int]:
-    """The (line, byte offset) of the first sequence that does not decode, read in blocks.
+    """The (line, byte offset) of the first sequence that does not decode, read in blocks (the
+    end of the bytes when none is found before it).
 
     SOURCE is a file, or a function opening a binary stream (a decompressed or joined one).
     """
+    return _scan(source, encoding)[0]
+
+
+def first_bad_bytes(source: Path, encoding: str) -> tuple[int, int] | None:
+    """The (line, byte offset) of the first bytes that do not decode, or None when all do
+    (a sequence cut off at the end counts); LookupError for an unknown encoding."""
+    position, bad = _scan(source, encoding)
+    return position if bad else None
+
+
+def _scan(
+    source: Path | Callable[[], IO[bytes] | Any], encoding: str
+) -> tuple[tuple[int, int], bool]:
     import codecs
 
     decoder = codecs.getincrementaldecoder(encoding)()
@@ -69,10 +83,14 @@ def find_bad_bytes(
             try:
                 decoder.decode(block)
             except UnicodeDecodeError as exc:
-                return line + block[: exc.start].count(b"\n"), offset + exc.start
+                return (line + block[: exc.start].count(b"\n"), offset + exc.start), True
             line += block.count(b"\n")
             offset += len(block)
-    return line, offset
+    try:
+        decoder.decode(b"", final=True)
+    except UnicodeDecodeError:
+        return (line, offset), True
+    return (line, offset), False
 
 
 _quiet_lock = threading.Lock()

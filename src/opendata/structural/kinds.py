@@ -13,10 +13,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from opendata.errors import CouldNotRun
+from opendata.io.encoding import first_bad_bytes
 from opendata.io.source import ByteSource
 from opendata.report import Issue
 from opendata.structural.findings import Findings
-from opendata.structural.integrity import check_integrity
+from opendata.structural.integrity import check_integrity, declared_algorithm, report_integrity
 
 if TYPE_CHECKING:
     from opendata.io.reader import CsvReader
@@ -74,28 +75,16 @@ def check_file_integrity(found: Findings, resource: Resource) -> None:
         return  # nothing declared, or inline data: no file to measure
     import hashlib  # here: most packages declare neither, and OpenSSL's bindings take 0.003 s
 
-    algorithm = str(declared_hash).split(":", 1)[0] if ":" in str(declared_hash or "") else "md5"
+    algorithm = declared_algorithm(declared_hash)
     if declared_hash and algorithm not in hashlib.algorithms_available:
         declared_hash = None
     if len(resource.fullpaths) == 1:
         check_integrity(found, resource.fullpaths[0], declared_hash, declared_bytes)
         return
     hexdigest, size = joined_digest(resource, algorithm if declared_hash else "sha256")
-    expected = str(declared_hash or "").split(":", 1)[-1]
-    if declared_bytes is not None and int(declared_bytes) != size:
-        found.add(
-            "byte-count",
-            f"the parts hold {size} bytes; the descriptor declares {declared_bytes}",
-            rule="bytes",
-            details={"expected": declared_bytes, "actual": size},
-        )
-    if declared_hash and hexdigest != expected:
-        found.add(
-            "hash-count",
-            f"the parts' {algorithm} is {hexdigest}; the descriptor declares {expected}",
-            rule="hash",
-            details={"expected": expected, "actual": hexdigest},
-        )
+    report_integrity(
+        found, hexdigest, size, declared_hash, declared_bytes, whose="the joined parts"
+    )
 
 
 def joined_digest(resource: Resource, algorithm: str) -> tuple[str, int]:
@@ -121,7 +110,12 @@ def check_file(resource: Resource) -> list[Issue]:
     encoding = resource.descriptor.get("encoding")
     if isinstance(encoding, str) and encoding:
         for name, path in zip(resource.paths, resource.fullpaths, strict=True):
-            bad = _first_bad_bytes(path, encoding)
+            try:
+                bad = first_bad_bytes(path, encoding)
+            except LookupError:
+                raise CouldNotRun(
+                    f"unknown encoding {encoding!r}", path=name, hint="declare a valid encoding"
+                ) from None
             if bad is not None:
                 line, offset = bad
                 found.add(
@@ -133,32 +127,6 @@ def check_file(resource: Resource) -> list[Issue]:
                 )
                 break
     return found.issues
-
-
-def _first_bad_bytes(path: Path, encoding: str) -> tuple[int, int] | None:
-    """The (line, offset) of the first bytes that do not decode, or None when all do."""
-    import codecs
-
-    try:
-        decoder = codecs.getincrementaldecoder(encoding)()
-    except LookupError:
-        raise CouldNotRun(
-            f"unknown encoding {encoding!r}", path=str(path), hint="declare a valid encoding"
-        ) from None
-    line, offset = 1, 0
-    with path.open("rb") as fh:
-        while block := fh.read(1 << 20):
-            try:
-                decoder.decode(block)
-            except UnicodeDecodeError as exc:
-                return line + block[: exc.start].count(b"\n"), offset + exc.start
-            line += block.count(b"\n")
-            offset += len(block)
-    try:
-        decoder.decode(b"", final=True)
-    except UnicodeDecodeError:
-        return line, offset
-    return None
 
 
 def basepath(resource: Resource) -> Path | None:
