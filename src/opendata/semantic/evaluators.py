@@ -15,6 +15,7 @@ from opendata.semantic.frames import (
     operand,
     plain,
     select,
+    set_verdict,
 )
 from opendata.semantic.grouping import compare_groups
 from opendata.semantic.registry import EVALUATORS, Outcome, evaluator
@@ -216,26 +217,8 @@ def values(check: Check, frame: pd.DataFrame) -> Outcome:
     s = check.spec
     selected = column(frame, s.get("where"), s["column"])
     actual_set = {plain(v) for v in selected.dropna().unique().tolist()}
-    if "equals" in s:
-        want = {plain(v) for v in s["equals"]}
-        ok = actual_set == want
-    elif "subset-of" in s:
-        want = {plain(v) for v in s["subset-of"]}
-        ok = actual_set <= want
-    else:
-        want = {plain(v) for v in s["superset-of"]}
-        ok = actual_set >= want
-    return Outcome(
-        ok,
-        expected=sorted(want, key=str),
-        actual=sorted(actual_set, key=str),
-        groups=[
-            {
-                "missing": sorted(want - actual_set, key=str),
-                "unexpected": sorted(actual_set - want, key=str),
-            }
-        ],
-    )
+    ok, details = set_verdict(s, actual_set)
+    return Outcome(ok, **details)
 
 
 @evaluator("consistent")

@@ -112,3 +112,28 @@ def close(a: Any, b: Any, tolerance: float) -> bool:
     if a is None or b is None:
         return a is b
     return abs(float(a) - float(b)) <= tolerance + 1e-9 * max(abs(float(a)), abs(float(b)), 1.0)
+
+
+def set_verdict(spec: dict[str, Any], actual: set[Any]) -> tuple[bool, dict[str, Any]]:
+    """A `values` check's verdict on the set of values found (either engine's), and its details:
+    `equals`, `subset-of` or `superset-of` the declared set."""
+    if "equals" in spec:
+        want = {plain(v) for v in spec["equals"]}
+        ok = actual == want
+    elif "subset-of" in spec:
+        want = {plain(v) for v in spec["subset-of"]}
+        ok = actual <= want
+    else:
+        want = {plain(v) for v in spec["superset-of"]}
+        ok = actual >= want
+    details = {
+        "expected": sorted(want, key=str),
+        "actual": sorted(actual, key=str),
+        "groups": [
+            {
+                "missing": sorted(want - actual, key=str),
+                "unexpected": sorted(actual - want, key=str),
+            }
+        ],
+    }
+    return ok, details

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 from opendata.report import Issue
 from opendata.semantic.declarations import Check, as_list
 from opendata.semantic.expression import ExpressionError, compiled
-from opendata.semantic.frames import close, plain
+from opendata.semantic.frames import close, plain, set_verdict
 from opendata.spark.expression import condition
 from opendata.spark.semantic.frames import (
     TOLERANCE_HAIR,
@@ -247,26 +247,8 @@ def values(check: Check, frames: Frames) -> SparkOutcome:
     need(frame, name)
     found = frame.select(col(name).alias("v")).dropna().distinct().collect()
     actual_set = {plain(r["v"]) for r in found}
-    if "equals" in s:
-        want = {plain(v) for v in s["equals"]}
-        ok = actual_set == want
-    elif "subset-of" in s:
-        want = {plain(v) for v in s["subset-of"]}
-        ok = actual_set <= want
-    else:
-        want = {plain(v) for v in s["superset-of"]}
-        ok = actual_set >= want
-    return SparkOutcome(
-        ok,
-        expected=sorted(want, key=str),
-        actual=sorted(actual_set, key=str),
-        groups=[
-            {
-                "missing": sorted(want - actual_set, key=str),
-                "unexpected": sorted(actual_set - want, key=str),
-            }
-        ],
-    )
+    ok, details = set_verdict(s, actual_set)
+    return SparkOutcome(ok, **details)
 
 
 @evaluator("consistent")
