@@ -81,7 +81,7 @@ def _run_resource(
         try:
             declaration = resolved(check, keyed)
         except Exception as exc:  # whatever stops a check from running is a finding
-            issues.append(_check_error(check, _reason(exc)))
+            issues.append(check_error(check, _reason(exc)))
             continue
         runnable.append((check, declaration))
     # Where pandera reports each check: (None, i) for the i-th frame-wide check, (column, j) for
@@ -114,7 +114,7 @@ def _run_resource(
         failed, errors = _failures(exc, places)
     for number, (check, declaration) in enumerate(runnable):
         if number in errors:
-            issues.append(_check_error(check, errors[number]))
+            issues.append(check_error(check, errors[number]))
         elif number in failed:
             # pandera said which rows fail; the evaluator says what was expected there.
             outcome = evaluate(from_declaration(declaration), keyed[resource])
@@ -170,7 +170,8 @@ def _unquoted(raised: str) -> str:
     return f"{match[1]}: {match[2]}" if match else raised
 
 
-def _check_error(check: Check, reason: str) -> Issue:
+def check_error(check: Check, reason: str) -> Issue:
+    """A `check-error` finding: the check could not run, and why."""
     return Issue(
         code="check-error",
         severity="error",
@@ -193,7 +194,18 @@ def _issues(
     """Findings for one failed check: one per failing row or group, or one for an aggregate."""
     if outcome.passed:
         return []
-    base: dict[str, Any] = {
+    base = finding_base(check, paths)
+    claim = check.spec.get("claim")
+    if outcome.failing_rows is not None:
+        return _row_issues(check, outcome, frame, failed_index, where, base, claim)
+    if outcome.groups and check.kind.groups:
+        return _group_issues(check, outcome, frame, where, base, claim)
+    return [aggregate_issue(check, base, outcome.expected, outcome.actual, outcome.groups)]
+
+
+def finding_base(check: Check, paths: dict[str, str | None]) -> dict[str, Any]:
+    """What every finding of a failed check carries (either engine's), as Issue arguments."""
+    return {
         "code": check.code,
         "severity": check.severity,
         "layer": "semantic",
@@ -202,17 +214,18 @@ def _issues(
         "rule": check.id,
         "field": check.field,
     }
-    claim = check.spec.get("claim")
-    if outcome.failing_rows is not None:
-        return _row_issues(check, outcome, frame, failed_index, where, base, claim)
-    if outcome.groups and check.kind.groups:
-        return _group_issues(check, outcome, frame, where, base, claim)
-    details = {"expected": outcome.expected, "actual": outcome.actual}
-    if outcome.groups:
-        details.update(outcome.groups[0])
-    if claim:
-        details["claim"] = claim
-    return [Issue(message=_describe(check.message, details), details=details, **base)]
+
+
+def aggregate_issue(
+    check: Check, base: dict[str, Any], expected: Any, actual: Any, groups: list[dict[str, Any]]
+) -> Issue:
+    """The one finding of a failed check on a whole table: expected against actual."""
+    details = {"expected": expected, "actual": actual}
+    if groups:
+        details.update(groups[0])
+    if check.spec.get("claim"):
+        details["claim"] = check.spec["claim"]
+    return Issue(message=describe(check.message, details), details=details, **base)
 
 
 def _row_issues(
@@ -245,7 +258,7 @@ def _row_issues(
             details["claim"] = claim
         out.append(
             Issue(
-                message=_describe(check.message, details),
+                message=describe(check.message, details),
                 line=where.line(pos),
                 row=where.row(pos),
                 details=details,
@@ -281,7 +294,8 @@ def _group_issues(
     return out
 
 
-def _describe(message: str, details: dict[str, Any]) -> str:
+def describe(message: str, details: dict[str, Any]) -> str:
+    """A check's own message, then what was expected and found."""
     if "expected" in details and "actual" in details:
         return f"{message} — expected {details['expected']}, found {details['actual']}"
     if "actual" in details:

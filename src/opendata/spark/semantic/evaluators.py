@@ -9,6 +9,7 @@ from opendata.report import Issue
 from opendata.semantic.declarations import Check, as_list
 from opendata.semantic.expression import ExpressionError, compiled
 from opendata.semantic.frames import close, plain, set_verdict
+from opendata.semantic.runner import check_error
 from opendata.spark.expression import condition
 from opendata.spark.semantic.frames import (
     TOLERANCE_HAIR,
@@ -301,15 +302,5 @@ def evaluate(check: Check, frames: Frames, issues: list[Issue]) -> SparkOutcome 
         ZeroDivisionError,
         AnalysisException,
     ) as exc:
-        issues.append(
-            Issue(
-                code="check-error",
-                severity="error",
-                layer="semantic",
-                resource=check.resource,
-                path=check.declared_in,
-                rule=check.id,
-                message=f"check {check.id!r} could not run: {exc}",
-            )
-        )
+        issues.append(check_error(check, str(exc)))
         return None

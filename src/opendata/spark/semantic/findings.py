@@ -7,31 +7,19 @@ from typing import Any
 from opendata.report import Issue
 from opendata.semantic.declarations import Check
 from opendata.semantic.frames import plain
+from opendata.semantic.runner import aggregate_issue, describe, finding_base
 from opendata.spark.semantic.registry import MAX_ROW_FINDINGS, SparkOutcome
 
 
 def check_issues(check: Check, outcome: SparkOutcome, paths: dict[str, str | None]) -> list[Issue]:
     """Findings for one failed check: one per failing row or group, or one for an aggregate."""
-    base: dict[str, Any] = {
-        "code": check.code,
-        "severity": check.severity,
-        "layer": "semantic",
-        "resource": check.resource,
-        "path": paths.get(check.resource),
-        "rule": check.id,
-        "field": check.field,
-    }
+    base = finding_base(check, paths)
     claim = check.spec.get("claim")
     if outcome.failing is not None:
         return _row_issues(check, outcome, base, claim)
     if outcome.groups and check.kind.groups:
         return _group_issues(check, outcome, base, claim)
-    details = {"expected": outcome.expected, "actual": outcome.actual}
-    if outcome.groups:
-        details.update(outcome.groups[0])
-    if claim:
-        details["claim"] = claim
-    return [Issue(message=_describe(check.message, details), details=details, **base)]
+    return [aggregate_issue(check, base, outcome.expected, outcome.actual, outcome.groups)]
 
 
 def _row_issues(
@@ -46,7 +34,7 @@ def _row_issues(
             details["claim"] = claim
         out.append(
             Issue(
-                message=_describe(check.message, details),
+                message=describe(check.message, details),
                 line=hit["line"],
                 row=hit["row"],
                 details=details,
@@ -84,11 +72,3 @@ def _group_issues(
             )
         )
     return out
-
-
-def _describe(message: str, details: dict[str, Any]) -> str:
-    if "expected" in details and "actual" in details:
-        return f"{message} — expected {details['expected']}, found {details['actual']}"
-    if "actual" in details:
-        return f"{message} — found {details['actual']}"
-    return message
